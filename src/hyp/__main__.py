@@ -1,0 +1,3 @@
+from hyp.cli.main import main
+
+main()
