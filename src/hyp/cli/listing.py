@@ -1,0 +1,40 @@
+import click
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def command(ctx, as_json):
+    """Table of hypotheses with status and latest score."""
+    from hyp.cli.console import VERDICT_STYLE, err, fmt, lab_from, out, print_json, styled
+    from hyp.errors import BadInput
+    from hyp.hypotheses.judged import judge_hypothesis
+    from hyp.trackers.index import load_results
+
+    lab = lab_from(ctx)
+    results = load_results(lab)
+    rows, broken = [], []
+    for hid in lab.ids():
+        try:
+            hyp = lab.load(hid)
+        except BadInput as e:
+            broken.append(e.message)
+            continue
+        rows.append(judge_hypothesis(hyp, results.get(hid)))
+    for message in broken:
+        err().print(f"[yellow]skipped[/] {message}")
+    if as_json:
+        print_json([{"id": j.hypothesis.id, "title": j.hypothesis.title, "parent": j.hypothesis.parent,
+                     "version": j.hypothesis.version, "status": j.status, "score": j.score,
+                     "lock": j.lock.status} for j in rows])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Hypotheses in {lab.root.name}")
+    for col in ("id", "version", "title", "parent", "status", "score"):
+        table.add_column(col, justify="right" if col == "score" else "left")
+    for j in rows:
+        status = "AMENDED-AFTER-RESULTS" if j.lock.status == "amended-after-results" else j.status
+        table.add_row(j.hypothesis.id, j.hypothesis.version or "", j.hypothesis.title, j.hypothesis.parent or "",
+                      styled(status, VERDICT_STYLE), fmt(j.score))
+    out().print(table)

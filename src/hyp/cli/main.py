@@ -1,0 +1,85 @@
+"""The `hyp` command: a click group whose subcommands load only when called.
+
+Errors from the domain are exceptions of one tree (hyp.errors), mapped to exit codes here only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+
+import click
+
+# name -> (module under hyp.cli, one-line help). The module is imported only when the command runs.
+COMMANDS = {
+    "init": ("init", "Create a lab (optionally from the shipped persona example)."),
+    "new": ("new", "Write a new hypothesis file from a template, a parent's option or a sweep trial."),
+    "list": ("listing", "Table of hypotheses with status and latest score."),
+    "show": ("show", "One hypothesis in full, with its verdict."),
+    "validate": ("validate", "Check hypothesis files; every error names file:line and the field."),
+    "run": ("run", "Build the data, train, evaluate, log to MLflow, judge and write the report."),
+    "data": ("data", "The dataset mix a run would train on, with quality scores and lint findings."),
+    "record": ("record", "Log results produced elsewhere (hand scores, answers, historical numbers)."),
+    "verdict": ("verdict", "Recompute and print the verdict."),
+    "report": ("report", "Write the Markdown report for a hypothesis."),
+    "amend": ("amend", "Record a change to pre-registered parts after results exist."),
+    "schema": ("schema", "Print the JSON Schema of hypothesis files."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"hyp.cli.{COMMANDS[name][0]}")
+        return module.command
+
+    def format_commands(self, ctx, formatter):
+        # Help text comes from the table above, so `hyp --help` imports no command module.
+        rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lab", "lab_dir", type=click.Path(file_okay=False), default=None,
+              help="The lab directory (default: found by walking up to hyp.toml).")
+@click.version_option(package_name="hyp")
+@click.pass_context
+def cli(ctx, lab_dir):
+    """hyp: hypotheses, fine-tuning runs and honest verdicts, tracked in MLflow."""
+    ctx.obj = {"lab_dir": lab_dir}
+
+
+def _terminate(signum, frame):
+    # SIGTERM ends runs the same way Ctrl-C does: KILLED, not left RUNNING.
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> None:
+    from hyp.errors import HypError
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = cli.main(args=argv, prog_name="hyp", standalone_mode=False)
+    except HypError as e:
+        from hyp.cli.console import error
+
+        error(e.message)
+        code = e.exit_code
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        code = 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        code = 130
+    except click.ClickException as e:
+        e.show()
+        code = 2 if isinstance(e, click.UsageError) else e.exit_code
+    except click.exceptions.Exit as e:
+        code = e.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

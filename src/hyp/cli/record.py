@@ -1,0 +1,22 @@
+import click
+
+
+@click.command("record")
+@click.argument("hid")
+@click.option("--scores", type=click.Path(dir_okay=False), help="CSV: question,agent,factual,personality,complete")
+@click.option("--responses", type=click.Path(dir_okay=False), help='JSON: [{"question": "Q1", "response": "..."}]')
+@click.option("--metric", "metrics", multiple=True, metavar="KEY=VALUE", help="A metric value (repeatable).")
+@click.pass_context
+def command(ctx, hid, scores, responses, metrics):
+    """Log results produced elsewhere and print the verdict."""
+    from hyp.cli.console import lab_from, out
+    from hyp.cli.render import print_verdict
+    from hyp.errors import BadInput
+    from hyp.experiments.record import record
+
+    if sum(bool(x) for x in (scores, responses)) > 1:
+        raise BadInput("hyp record: give one of --scores or --responses")
+    lab = lab_from(ctx)
+    run_id, judged = record(lab, hid, scores=scores, responses=responses, metrics=list(metrics))
+    out().print(f"Recorded run {run_id}.")
+    print_verdict(judged)

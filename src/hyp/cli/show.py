@@ -1,0 +1,45 @@
+import click
+
+
+@click.command("show")
+@click.argument("hid")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of panels.")
+@click.pass_context
+def command(ctx, hid, as_json):
+    """One hypothesis in full, with its verdict."""
+    from hyp.cli.console import fmt, lab_from, out, print_json
+    from hyp.cli.render import print_verdict, verdict_json
+    from hyp.hypotheses.judged import judge_hypothesis
+    from hyp.trackers.index import load_results
+
+    lab = lab_from(ctx)
+    hyp = lab.load(hid)
+    judged = judge_hypothesis(hyp, load_results(lab).get(hid))
+    if as_json:
+        print_json({"hypothesis": hyp.model_dump(mode="json"), **verdict_json(judged)})
+        return
+    from rich.panel import Panel
+
+    e = hyp.experiment
+    lines = [hyp.statement.strip(), ""]
+    meta = [f"version {hyp.version}" if hyp.version else "", f"parent {hyp.parent}" if hyp.parent else "",
+            f"by {hyp.author}" if hyp.author else "", f"created {hyp.created}" if hyp.created else ""]
+    lines.append(" · ".join(m for m in meta if m))
+    data = f"curated {e.dataset.curated.path}" + (f" top {e.dataset.curated.select_top}"
+                                                   if e.dataset.curated.select_top else "")
+    if e.dataset.synthetic:
+        data += f" + synthetic {e.dataset.synthetic.path} at {fmt(e.dataset.synthetic.ratio)}"
+    t = e.training
+    lines += [f"model {e.model.name} ({e.model.quantization}) · {data}",
+              f"training: {t.epochs} epochs, batch {t.batch_size}×{t.grad_accum}, lr {fmt(t.learning_rate)}, "
+              f"LoRA r={t.lora_r} α={t.lora_alpha}, seq {t.max_seq_length}, seed {t.seed} · "
+              f"{e.replicates} replicate(s)",
+              f"eval: {e.eval.suite}, {e.eval.samples} sample(s), T={fmt(e.eval.temperature)}",
+              f"lock: {judged.lock.status}" + (f" ({judged.lock.sha256[:12]})" if judged.lock.sha256 else "")
+              + f" · runs: {judged.results.runs}"]
+    out().print(Panel("\n".join(lines), title=f"{hyp.id} · {hyp.title}", title_align="left"))
+    print_verdict(judged)
+    for plan, options in (("If it fails", hyp.on_failure), ("If it succeeds", hyp.on_success)):
+        for o in options:
+            exp = f" expected {fmt(o.expected)}" if o.expected is not None else ""
+            out().print(f"{plan}: option {o.option}: {o.title}{exp} · {fmt(o.effort)} · risk {fmt(o.risk)}")

@@ -1,0 +1,177 @@
+"""The lab: a directory with hyp.toml, hypotheses/, data/, evals/, reports/ and .hyp/ state."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyp.errors import BadInput
+from hyp.hypotheses.schema import ID_RE, EvalSuite, Hypothesis
+from hyp.hypotheses.validation import validate
+from hyp.hypotheses.yamlfile import Document, read_yaml
+
+CONFIG = "hyp.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    experiment: str = "hyp"
+    audience: str = "the team"
+    tracking_uri: str = "sqlite:///.hyp/mlflow.db"
+    sweep_storage: str = "sqlite:///.hyp/optuna.db"
+    vram_limit_gb: float = 4.0
+
+
+_KNOWN = {
+    "lab": {"experiment", "audience"},
+    "tracking": {"uri"},
+    "sweeps": {"storage"},
+    "resources": {"vram_limit_gb"},
+}
+
+
+def read_settings(path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise BadInput(f"{path}: {e}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not valid UTF-8") from None
+    for section, value in data.items():
+        if section not in _KNOWN or not isinstance(value, dict):
+            raise BadInput(f"{path}: [{section}]: unknown section")
+        for key in value:
+            if key not in _KNOWN[section]:
+                raise BadInput(f"{path}: {section}.{key}: unknown key")
+    lab, tracking = data.get("lab", {}), data.get("tracking", {})
+    sweeps, resources = data.get("sweeps", {}), data.get("resources", {})
+    d = Settings()
+    try:
+        return Settings(
+            experiment=str(lab.get("experiment", d.experiment)),
+            audience=str(lab.get("audience", d.audience)),
+            tracking_uri=str(tracking.get("uri", d.tracking_uri)),
+            sweep_storage=str(sweeps.get("storage", d.sweep_storage)),
+            vram_limit_gb=float(resources.get("vram_limit_gb", d.vram_limit_gb)),
+        )
+    except (TypeError, ValueError):
+        raise BadInput(f"{path}: resources.vram_limit_gb: expected a number") from None
+
+
+def _absolute_sqlite(uri: str, root: Path) -> str:
+    # `sqlite:///.hyp/mlflow.db` means relative to the lab, whatever the current directory.
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        return prefix + str((root / uri[len(prefix) :]).resolve())
+    return uri
+
+
+class Lab:
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.settings = read_settings(self.root / CONFIG)
+
+    @classmethod
+    def find(cls, start: Path | None = None, explicit: Path | None = None) -> Lab:
+        if explicit is not None:
+            if not (Path(explicit) / CONFIG).is_file():
+                raise BadInput(f"{explicit}: no {CONFIG} here (not a hyp lab; create one with `hyp init`)")
+            return cls(Path(explicit))
+        here = Path(start or Path.cwd()).resolve()
+        for d in (here, *here.parents):
+            if (d / CONFIG).is_file():
+                return cls(d)
+        raise BadInput(f"no {CONFIG} in {here} or any parent (create a lab with `hyp init DIR`, or pass --lab)")
+
+    # --- places ---
+    @property
+    def hypotheses_dir(self) -> Path:
+        return self.root / "hypotheses"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".hyp"
+
+    @property
+    def tracking_uri(self) -> str:
+        return _absolute_sqlite(os.environ.get("HYP_TRACKING_URI") or self.settings.tracking_uri, self.root)
+
+    @property
+    def sweep_storage(self) -> str:
+        return _absolute_sqlite(os.environ.get("HYP_SWEEP_STORAGE") or self.settings.sweep_storage, self.root)
+
+    def hypothesis_path(self, hid: str) -> Path:
+        check_id(hid)
+        return self.hypotheses_dir / f"{hid}.yaml"
+
+    def ids(self) -> list[str]:
+        if not self.hypotheses_dir.is_dir():
+            return []
+        ids = [p.stem for p in self.hypotheses_dir.glob("*.yaml") if ID_RE.match(p.stem)]
+        return sorted(ids, key=lambda s: (len(s), s))
+
+    # --- files ---
+    def read(self, hid: str) -> tuple[Hypothesis, Document]:
+        path = self.hypothesis_path(hid)
+        if not path.is_file():
+            raise BadInput(f"{self._rel(path)}: no such hypothesis (files are hypotheses/H###.yaml)")
+        doc = read_yaml(path)
+        doc.path = self._rel(path)
+        hyp = validate(Hypothesis, doc)
+        if hyp.id != hid:
+            raise BadInput(f"{doc.where(('id',))}: id: {hyp.id!r} does not match the file name {hid!r}")
+        self._check_paths(hyp, doc)
+        return hyp, doc
+
+    def load(self, hid: str) -> Hypothesis:
+        return self.read(hid)[0]
+
+    def problems(self, hid: str) -> list[str]:
+        """Every problem in one hypothesis file, one line each (empty when valid)."""
+        try:
+            path = self.hypothesis_path(hid)
+            doc = read_yaml(path)
+            doc.path = self._rel(path)
+            hyp = validate(Hypothesis, doc, first_only=False)
+            if hyp.id != hid:
+                return [f"{doc.where(('id',))}: id: {hyp.id!r} does not match the file name {hid!r}"]
+            self._check_paths(hyp, doc)
+            self.load_suite(hyp.experiment.eval.suite)
+        except BadInput as e:
+            return e.message.splitlines()
+        return []
+
+    def _check_paths(self, hyp: Hypothesis, doc: Document) -> None:
+        ds = hyp.experiment.dataset
+        checks = [(("experiment", "dataset", "curated", "path"), ds.curated.path),
+                  (("experiment", "eval", "suite"), hyp.experiment.eval.suite)]
+        if ds.synthetic:
+            checks.append((("experiment", "dataset", "synthetic", "path"), ds.synthetic.path))
+        for loc, rel in checks:
+            target = (self.root / rel).resolve()
+            if not target.is_file():
+                raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: file {rel!r} does not exist in the lab")
+
+    def load_suite(self, rel: str) -> EvalSuite:
+        path = self.root / rel
+        doc = read_yaml(path)
+        doc.path = self._rel(path)
+        return validate(EvalSuite, doc)
+
+    def _rel(self, path: Path) -> Path:
+        try:
+            return Path(path).resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            return Path(path)
+
+
+def check_id(hid: str) -> str:
+    if not ID_RE.match(hid or ""):
+        raise BadInput(f"{hid!r}: not a hypothesis id (expected H followed by three or more digits, e.g. H004)")
+    return hid

@@ -1,0 +1,153 @@
+"""Creating labs and hypothesis files: `hyp init` and `hyp new`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+from hyp.errors import BadInput
+from hyp.files import write_atomic
+from hyp.hypotheses.lab import CONFIG, Lab, check_id
+from hyp.hypotheses.schema import Hypothesis
+from hyp.hypotheses.validation import validate
+from hyp.hypotheses.yamlfile import Document, parse_yaml
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "hypothesis.yaml"
+
+DEFAULT_TOML = """[lab]
+experiment = "{name}"          # MLflow experiment name
+audience = "the team"          # who the "Report to ..." section addresses
+
+[tracking]
+uri = "sqlite:///.hyp/mlflow.db"   # or postgresql://..., or http://mlflow-server:5000
+
+[sweeps]
+storage = "sqlite:///.hyp/optuna.db"
+
+[resources]
+vram_limit_gb = 4.0
+"""
+
+
+def init_lab(directory: Path, example: str | None = None) -> Path:
+    directory = Path(directory)
+    if (directory / CONFIG).exists():
+        raise BadInput(f"{directory / CONFIG}: a lab already exists here")
+    if example:
+        source = EXAMPLES / example
+        if not (source / CONFIG).is_file():
+            known = sorted(p.name for p in EXAMPLES.iterdir() if (p / CONFIG).is_file())
+            raise BadInput(f"--example {example}: no such example (known: {', '.join(known)})")
+        shutil.copytree(source, directory, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".hyp", "reports", "__pycache__"))
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        for sub in ("hypotheses", "data", "evals"):
+            (directory / sub).mkdir(exist_ok=True)
+        write_atomic(directory / CONFIG, DEFAULT_TOML.format(name=directory.resolve().name or "hyp"))
+    (directory / "reports").mkdir(exist_ok=True)
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        write_atomic(gitignore, ".hyp/\n")
+    return directory
+
+
+def _roundtrip():
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 100
+    return y
+
+
+def _set_dotted(node, dotted: str, value: Any) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        if p not in node or node[p] is None:
+            node[p] = CommentedMap()
+        node = node[p]
+    node[parts[-1]] = value
+
+
+def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str | None = None,
+                   changes: dict[str, Any] | None = None, note: str | None = None) -> Path:
+    """Write hypotheses/{hid}.yaml from the template or from a parent (keeping its comments).
+
+    `option` applies one of the parent's on_failure/on_success options; `changes` applies dotted
+    keys directly (a sweep trial's parameters).
+    """
+    check_id(hid)
+    target = lab.hypothesis_path(hid)
+    if target.exists():
+        raise BadInput(f"{target}: already exists")
+    y = _roundtrip()
+    if parent is None:
+        data = y.load(TEMPLATE.read_text(encoding="utf-8"))
+        data["id"] = hid
+        data["created"] = dt.date.today()
+    else:
+        parent_hyp, _ = lab.read(parent)
+        data = y.load(lab.hypothesis_path(parent).read_text(encoding="utf-8"))
+        data["id"] = hid
+        data["parent"] = parent
+        data["created"] = dt.date.today()
+        applied: dict[str, Any] = {}
+        if option is not None:
+            chosen = next((o for o in [*parent_hyp.on_failure, *parent_hyp.on_success] if o.option == option), None)
+            if chosen is None:
+                known = [o.option for o in [*parent_hyp.on_failure, *parent_hyp.on_success]]
+                raise BadInput(f"--option {option}: {parent} has no such option (it has: {', '.join(known) or 'none'})")
+            applied.update(chosen.changes)
+            data["title"] = f"{parent_hyp.title} — option {chosen.option}: {chosen.title}"
+            if chosen.expected is not None:
+                _expect_score(data, chosen.expected)
+            why = f"{parent} option {chosen.option}: {chosen.title}"
+        else:
+            why = note or f"changed from {parent}"
+        applied.update(changes or {})
+        rationale = data.get("rationale") or {}
+        for key, value in applied.items():
+            _set_dotted(data, key, value)
+            rationale[key.removeprefix("experiment.")] = why
+        if applied:
+            data["rationale"] = rationale
+        # The parent's plans were for the parent's outcome; this one needs its own.
+        for plan in ("on_failure", "on_success"):
+            if plan in data:
+                del data[plan]
+    buf = io.StringIO()
+    y.dump(data, buf)
+    text = buf.getvalue()
+    doc = parse_yaml(text, target)
+    _check(doc)
+    write_atomic(target, text)
+    return target
+
+
+def _expect_score(data, expected) -> None:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    value = list(expected) if isinstance(expected, tuple | list) else [expected, expected]
+    flow = CommentedSeq(value)
+    flow.fa.set_flow_style()
+    preds = data.get("predictions") or CommentedSeq()
+    for p in preds:
+        if p.get("metric") == "score":
+            p["op"], p["value"] = "between", flow
+            break
+    else:
+        item = CommentedMap(label="Overall score", metric="score", op="between", value=flow)
+        item.fa.set_flow_style()
+        preds.append(item)
+    data["predictions"] = preds
+
+
+def _check(doc: Document) -> Hypothesis:
+    return validate(Hypothesis, doc)

@@ -1,0 +1,212 @@
+"""The hypothesis and evaluation-suite file formats (SPEC §3, §4), as pydantic models.
+
+Unknown keys are errors everywhere: a typo must never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^H[0-9]{3,}$"
+ID_RE = re.compile(ID_PATTERN)
+Op = Literal[">=", "<=", ">", "<", "==", "between"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(Strict):
+    metric: str = Field(min_length=1)
+    op: Op
+    value: float | tuple[float, float]
+
+    @model_validator(mode="after")
+    def _value_fits_op(self):
+        if self.op == "between":
+            if not isinstance(self.value, tuple):
+                raise ValueError("'between' needs two values: [low, high]")
+            if self.value[0] > self.value[1]:
+                raise ValueError("'between' needs [low, high] with low <= high")
+        elif isinstance(self.value, tuple):
+            raise ValueError(f"op {self.op!r} needs one number, not a list")
+        return self
+
+
+class Prediction(Condition):
+    label: str = Field(min_length=1)
+
+
+class SuccessCriteria(Strict):
+    primary: Condition
+    secondary: Condition | None = None
+    tertiary: Condition | None = None
+
+    def levels(self) -> list[tuple[str, Condition]]:
+        return [(name, c) for name in ("primary", "secondary", "tertiary") if (c := getattr(self, name))]
+
+
+class Model(Strict):
+    name: str = Field(min_length=1)
+    quantization: Literal["none", "4bit"] = "none"
+
+
+class CuratedSource(Strict):
+    path: str = Field(min_length=1)
+    select_top: int | None = Field(default=None, gt=0)
+
+
+class SyntheticSource(Strict):
+    path: str = Field(min_length=1)
+    ratio: float = Field(ge=0.0, lt=1.0)
+
+
+class Scoring(Strict):
+    message_count: float = 2.0
+    length_per_100: float = 1.0
+    personality: float = 3.0
+    questions: float = 0.5
+    agent_penalty: float = 10.0
+
+
+class Dataset(Strict):
+    curated: CuratedSource
+    synthetic: SyntheticSource | None = None
+    scoring: Scoring = Scoring()
+
+
+class Training(Strict):
+    epochs: int = Field(default=6, ge=1, le=1000)
+    batch_size: int = Field(default=2, ge=1)
+    grad_accum: int = Field(default=4, ge=1)
+    learning_rate: float = Field(default=2.0e-4, gt=0)
+    lora_r: int = Field(default=16, ge=1)
+    lora_alpha: int = Field(default=32, ge=1)
+    max_seq_length: int = Field(default=512, ge=8)
+    seed: int = 0
+
+
+class Eval(Strict):
+    suite: str = Field(min_length=1)
+    max_new_tokens: int = Field(default=384, ge=1)
+    temperature: float = Field(default=0.7, ge=0.0)
+    top_p: float = Field(default=0.9, gt=0.0, le=1.0)
+    samples: int = Field(default=1, ge=1)
+
+
+class Experiment(Strict):
+    model: Model
+    dataset: Dataset
+    training: Training = Training()
+    eval: Eval
+    replicates: int = Field(default=1, ge=1, le=100)
+
+
+class Option(Strict):
+    option: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    changes: dict[str, Any] = {}
+    expected: float | tuple[float, float] | None = None
+    effort: str | None = None
+    risk: str | None = None
+
+
+class SearchParam(Strict):
+    type: Literal["int", "float", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical parameter needs 'choices'")
+        elif self.low is None or self.high is None or self.low > self.high:
+            raise ValueError(f"a {self.type} parameter needs 'low' <= 'high'")
+        return self
+
+
+class Objective(Strict):
+    metric: str = "score"
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+
+class Sweep(Strict):
+    trials: int = Field(default=20, ge=1)
+    objective: Objective = Objective()
+    space: dict[str, SearchParam]
+    pruner: Literal["hyperband", "median", "none"] = "hyperband"
+
+
+class Hypothesis(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    statement: str = Field(min_length=1)
+    version: str | None = None
+    parent: str | None = Field(default=None, pattern=ID_PATTERN)
+    author: str | None = None
+    created: dt.date | None = None
+    rationale: dict[str, str] = {}
+    experiment: Experiment
+    predictions: list[Prediction] = []
+    success_criteria: SuccessCriteria
+    on_failure: list[Option] = []
+    on_success: list[Option] = []
+    sweep: Sweep | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_label(cls, v):
+        # `version: 2.3` is a label, not a number.
+        return str(v) if isinstance(v, int | float) else v
+
+
+# --- evaluation suite (SPEC §4) ---
+
+
+class Persona(Strict):
+    name: str = Field(min_length=1)
+    markers: list[str] = []
+    wrong_identities: list[str] = []
+
+
+class Question(Strict):
+    id: str = Field(min_length=1)
+    prompt: str = Field(min_length=1)
+    facts: list[list[str]] = []
+    forbidden: list[str] = []
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _groups(cls, v):
+        # A bare word is a group of one: `facts: [Softtor, [founder, CEO]]`.
+        if isinstance(v, list):
+            return [g if isinstance(g, list) else [g] for g in v]
+        return v
+
+
+class EvalSuite(Strict):
+    name: str = Field(min_length=1)
+    persona: Persona
+    agent_patterns: list[str] = []
+    template_markers: list[str] = []
+    questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        seen = set()
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"question id {q.id!r} appears twice")
+            seen.add(q.id)
+        return self
+
+    def question(self, qid: str) -> Question | None:
+        return next((q for q in self.questions if q.id == qid), None)

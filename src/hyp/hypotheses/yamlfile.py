@@ -1,0 +1,167 @@
+"""Safe YAML reading that remembers where every value came from.
+
+Files are composed into nodes and built by hand, so no tag can construct a Python object, no
+anchor can expand into a bomb, and every error can name file:line and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyp.errors import BadInput
+
+Path_ = tuple  # a path into the document: ("experiment", "training", "epochs") or ("predictions", 0)
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+_MAX_NODES = 100_000
+
+
+@dataclass
+class Document:
+    """Plain data (dict/list/str/int/float/bool/None/date) plus the line of every path."""
+
+    path: Path
+    data: Any
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+    def line_of(self, loc: tuple) -> int:
+        """Line (1-based) of the deepest part of `loc` that exists in the file."""
+        loc = tuple(loc)
+        while loc and loc not in self.lines:
+            loc = loc[:-1]
+        return self.lines.get(loc, 1)
+
+    def where(self, loc: tuple) -> str:
+        return f"{self.path}:{self.line_of(loc)}"
+
+
+def dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_yaml(path: Path) -> Document:
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"{path}: file not found") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise BadInput(f"{path}:{line}: not valid UTF-8 (byte {e.start})") from None
+    return parse_yaml(text, Path(path))
+
+
+def parse_yaml(text: str, path: Path) -> Document:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        node = YAML(typ="rt").compose(io.StringIO(text))
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = (e.problem or e.context or "invalid YAML").strip()
+        raise BadInput(f"{path}:{line}: YAML syntax error: {problem}") from None
+    except YAMLError as e:
+        raise BadInput(f"{path}: YAML syntax error: {str(e).splitlines()[0]}") from None
+    doc = Document(path=path, data=None)
+    if node is None:
+        doc.data = {}
+        return doc
+    counter = [0]
+    doc.data = _build(node, (), doc, counter)
+    return doc
+
+
+def _build(node, loc: tuple, doc: Document, counter: list[int]) -> Any:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    counter[0] += 1
+    if counter[0] > _MAX_NODES:
+        raise BadInput(f"{doc.path}: document too large (more than {_MAX_NODES} values)")
+    line = node.start_mark.line + 1
+    doc.lines.setdefault(loc, line)
+    if getattr(node, "anchor", None):
+        # Aliases are how "billion laughs" bombs are built; hypothesis files never need them.
+        raise BadInput(f"{doc.path}:{line}: {dotted(loc) or 'document'}: YAML anchors and aliases are not allowed")
+    tag = str(node.tag) if node.tag is not None else ""
+    if tag and tag not in _PLAIN_TAGS:
+        raise BadInput(f"{doc.path}:{line}: {dotted(loc) or 'document'}: YAML tag {tag!r} is not allowed")
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise BadInput(f"{doc.path}:{key_node.start_mark.line + 1}: {dotted(loc)}: keys must be plain")
+            key = _scalar(key_node, loc, doc)
+            if key == "<<":
+                raise BadInput(f"{doc.path}:{key_node.start_mark.line + 1}: merge keys are not allowed")
+            key = str(key)
+            if key in out:
+                raise BadInput(f"{doc.path}:{key_node.start_mark.line + 1}: {dotted(loc + (key,))}: duplicate key")
+            child = loc + (key,)
+            doc.lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, child, doc, counter)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_build(item, loc + (i,), doc, counter) for i, item in enumerate(node.value)]
+    return _scalar(node, loc, doc)
+
+
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+
+
+def _scalar(node, loc: tuple, doc: Document) -> Any:
+    tag = str(node.tag)
+    value = node.value
+    if node.style in ("'", '"', "|", ">"):
+        return value
+    try:
+        if tag.endswith(":null"):
+            return None
+        if tag.endswith(":bool"):
+            return value.lower() in ("true", "yes", "on")
+        if tag.endswith(":int"):
+            return int(value.replace("_", ""), 0) if not _INT.match(value) else int(value.replace("_", ""))
+        if tag.endswith(":float"):
+            low = value.lower().replace("_", "")
+            if low in (".inf", "+.inf"):
+                return float("inf")
+            if low == "-.inf":
+                return float("-inf")
+            if low == ".nan":
+                return float("nan")
+            return float(low)
+        if tag.endswith(":timestamp"):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                return value
+    except ValueError:
+        return value
+    return value
+
+
+def did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

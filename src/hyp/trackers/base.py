@@ -1,0 +1,123 @@
+"""The one small interface every tracking backend implements, and what it gives back."""
+
+from __future__ import annotations
+
+import os
+import socket
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Kind = Literal["run", "replicate", "trial", "sweep", "record"]
+Status = Literal["RUNNING", "FINISHED", "FAILED", "KILLED", "SCHEDULED"]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    name: str
+    hypothesis_id: str | None
+    kind: str | None
+    status: str
+    start_time: int  # ms since epoch
+    end_time: int | None
+    parent_run_id: str | None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    name: str
+    digest: str  # sha256 of the exact content
+    source: str  # where it came from (a path or URI)
+    rows: int
+    context: str = "training"
+
+
+class Tracker(ABC):
+    @abstractmethod
+    def start_run(self, *, hypothesis_id: str, kind: Kind, name: str, parent_run_id: str | None = None,
+                  tags: dict[str, str] | None = None, description: str | None = None) -> str: ...
+
+    @abstractmethod
+    def log_params(self, run_id: str, params: dict[str, object]) -> None: ...
+
+    @abstractmethod
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None: ...
+
+    @abstractmethod
+    def log_metric_history(self, run_id: str, key: str, points: list[tuple[int, float]]) -> None: ...
+
+    @abstractmethod
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
+
+    @abstractmethod
+    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None: ...
+
+    @abstractmethod
+    def log_dataset(self, run_id: str, dataset: DatasetRecord) -> None: ...
+
+    @abstractmethod
+    def download_artifact(self, run_id: str, path: str, dest: Path) -> Path | None: ...
+
+    @abstractmethod
+    def end_run(self, run_id: str, status: Status = "FINISHED") -> None: ...
+
+    @abstractmethod
+    def runs(self, hypothesis_id: str | None = None) -> list[RunRecord]: ...
+
+    @abstractmethod
+    def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]: ...
+
+
+def process_tags() -> dict[str, str]:
+    """Who owns a run while it is RUNNING, so a later command can tell it was orphaned."""
+    return {"hyp.pid": str(os.getpid()), "hyp.host": socket.gethostname(), "hyp.proc_start": process_start(os.getpid())}
+
+
+def process_start(pid: int) -> str:
+    # The start time in /proc guards against a recycled pid looking alive.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_is_gone(tags: dict[str, str]) -> bool:
+    """True only when we can prove the process that owns a RUNNING run is dead."""
+    if tags.get("hyp.host") != socket.gethostname() or not tags.get("hyp.pid", "").isdigit():
+        return False
+    pid = int(tags["hyp.pid"])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    started = tags.get("hyp.proc_start")
+    return bool(started) and process_start(pid) != started
+
+
+@contextmanager
+def tracked_run(tracker: Tracker, **kwargs) -> Iterator[str]:
+    """A run that ends FINISHED, FAILED on an exception (error kept as a tag), KILLED on Ctrl-C."""
+    run_id = tracker.start_run(**kwargs)
+    try:
+        yield run_id
+    except KeyboardInterrupt:
+        tracker.end_run(run_id, "KILLED")
+        raise
+    except BaseException as e:
+        try:
+            tracker.set_tags(run_id, {"hyp.error": f"{type(e).__name__}: {e}"[:5000]})
+        finally:
+            tracker.end_run(run_id, "FAILED")
+        raise
+    else:
+        tracker.end_run(run_id, "FINISHED")

@@ -1,0 +1,119 @@
+"""What hyp keeps beside the store so `list` and `show` answer without importing MLflow.
+
+The index holds each hypothesis's observations and lock as last read from the store, with a
+fingerprint of the store taken *before* reading. Any later write to the store changes the
+fingerprint, so a stale index is rebuilt, never shown. Verdicts are not cached: they are
+recomputed from the current hypothesis file each time (the verdict is a cheap pure function).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from hyp.files import write_atomic
+from hyp.hypotheses.lab import Lab
+from hyp.trackers.base import owner_is_gone
+from hyp.trackers.observations import Results, results_from_runs
+
+INDEX_VERSION = 2
+
+
+def store_fingerprint(uri: str) -> str | None:
+    """A cheap token that changes whenever the store is written; None when it cannot be known."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    db = Path(uri[len("sqlite:///") :])
+    parts = []
+    for p in (db, Path(f"{db}-wal")):
+        try:
+            st = p.stat()
+            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+        except FileNotFoundError:
+            parts.append("-")
+    return "|".join(parts)
+
+
+def _index_path(lab: Lab) -> Path:
+    return lab.state_dir / "index.json"
+
+
+def read_index(lab: Lab) -> dict[str, Results] | None:
+    """The cached results, or None when they might not match the store."""
+    fp = store_fingerprint(lab.tracking_uri)
+    if fp is None:
+        return None
+    if fp.startswith("-|"):
+        return {}  # no store yet: nothing was ever logged
+    try:
+        data = json.loads(_index_path(lab).read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("version") != INDEX_VERSION or data.get("store") != lab.tracking_uri or data.get("fingerprint") != fp:
+        return None
+    results = {hid: Results.from_json(r) for hid, r in data["hypotheses"].items()}
+    if any(owner_is_gone(r) for res in results.values() for r in res.running):
+        return None  # an orphaned RUNNING run: the slow path marks it KILLED
+    return results
+
+
+def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
+    """Read every hyp run from the store, reap orphans, and save the index."""
+    fp = store_fingerprint(lab.tracking_uri)
+    runs = tracker.runs()
+    orphans = [r for r in runs if r.status == "RUNNING" and owner_is_gone(r.tags)]
+    if orphans:
+        for r in orphans:
+            tracker.set_tags(r.run_id, {"hyp.error": "the process that ran it died (marked KILLED by hyp)"})
+            tracker.end_run(r.run_id, "KILLED")
+        fp = store_fingerprint(lab.tracking_uri)
+        runs = tracker.runs()
+    by_id: dict[str, list] = {}
+    for r in runs:
+        if r.hypothesis_id:
+            by_id.setdefault(r.hypothesis_id, []).append(r)
+    previous = _read_raw(lab)
+    results = {}
+    for hid, hruns in by_id.items():
+        res = results_from_runs(hruns)
+        res.locked = _locked_content(lab, tracker, res, previous.get(hid))
+        results[hid] = res
+    if fp is not None:
+        payload = {"version": INDEX_VERSION, "store": lab.tracking_uri, "fingerprint": fp,
+                   "hypotheses": {hid: r.to_json() for hid, r in results.items()}}
+        lab.state_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(_index_path(lab), json.dumps(payload, ensure_ascii=False))
+    return results
+
+
+def _read_raw(lab: Lab) -> dict:
+    try:
+        return json.loads(_index_path(lab).read_text()).get("hypotheses", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _locked_content(lab: Lab, tracker, res: Results, previous: dict | None) -> dict | None:
+    if not res.lock_sha or not res.lock_run_id:
+        return None
+    if previous and previous.get("lock_sha") == res.lock_sha and previous.get("locked"):
+        return previous["locked"]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = tracker.download_artifact(res.lock_run_id, "hyp/locked.json", Path(tmp))
+        if path and path.is_file():
+            return json.loads(path.read_text())
+    return None
+
+
+def load_results(lab: Lab, tracker=None) -> dict[str, Results]:
+    """Results for every hypothesis: from the index when fresh, else from the store."""
+    if tracker is None and not os.environ.get("HYP_NO_INDEX"):
+        cached = read_index(lab)
+        if cached is not None:
+            return cached
+    from hyp.trackers import open_tracker
+
+    return rebuild_index(lab, tracker or open_tracker(lab))

@@ -1,0 +1,157 @@
+"""The MLflow tracker: MlflowClient with explicit run ids (the fluent run stack breaks nesting)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from hyp.errors import BadInput
+from hyp.trackers.base import DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags
+
+MAX_PARAM = 6000  # MLflow rejects longer param values; longer ones are shortened with a hash
+
+
+def _param_value(value: object) -> str:
+    text = str(value)
+    if len(text) <= MAX_PARAM:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{text[: MAX_PARAM - 40]}... [sha256:{digest}]"
+
+
+class MlflowTracker(Tracker):
+    def __init__(self, tracking_uri: str, experiment: str, artifact_root: Path | None = None):
+        import logging
+        import os
+
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+        from mlflow import MlflowClient
+
+        # Alembic's migration chatter on a new SQLite store is noise for a CLI user.
+        for name in ("alembic", "mlflow"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        self.uri = tracking_uri
+        try:
+            self.client = MlflowClient(tracking_uri=tracking_uri)
+            self.experiment_id = self._experiment(experiment, artifact_root)
+        except BadInput:
+            raise
+        except Exception as e:  # unreachable server, bad URI, locked database...
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise BadInput(f"tracking store {tracking_uri}: cannot be used: {first[:300]}") from None
+
+    def _experiment(self, name: str, artifact_root: Path | None) -> str:
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return exp.experiment_id
+        location = artifact_root.resolve().as_uri() if artifact_root else None
+        try:
+            return self.client.create_experiment(name, artifact_location=location)
+        except Exception:
+            exp = self.client.get_experiment_by_name(name)  # another process created it first
+            if exp is None:
+                raise
+            return exp.experiment_id
+
+    # --- writing ---
+    def start_run(self, *, hypothesis_id: str, kind: Kind, name: str, parent_run_id: str | None = None,
+                  tags: dict[str, str] | None = None, description: str | None = None) -> str:
+        all_tags = {"hyp.id": hypothesis_id, "hyp.kind": kind, **process_tags(), **(tags or {})}
+        if parent_run_id:
+            all_tags["mlflow.parentRunId"] = parent_run_id
+        if description:
+            all_tags["mlflow.note.content"] = description
+        run = self.client.create_run(self.experiment_id, tags={k: str(v) for k, v in all_tags.items()},
+                                     run_name=name)
+        return run.info.run_id
+
+    def log_params(self, run_id: str, params: dict[str, object]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k, _param_value(v)) for k, v in params.items()]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(run_id, params=items[i : i + 100])
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if v is not None]
+        for i in range(0, len(items), 1000):
+            self.client.log_batch(run_id, metrics=items[i : i + 1000])
+
+    def log_metric_history(self, run_id: str, key: str, points: list[tuple[int, float]]) -> None:
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(key, float(v), now, int(s)) for s, v in points]
+        for i in range(0, len(items), 1000):
+            self.client.log_batch(run_id, metrics=items[i : i + 1000])
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None:
+        local_path = Path(local_path)
+        if local_path.is_dir():
+            self.client.log_artifacts(run_id, str(local_path), artifact_path)
+        else:
+            self.client.log_artifact(run_id, str(local_path), artifact_path)
+
+    def log_dataset(self, run_id: str, dataset: DatasetRecord) -> None:
+        from mlflow.data.filesystem_dataset_source import FileSystemDatasetSource
+        from mlflow.data.meta_dataset import MetaDataset
+        from mlflow.entities import DatasetInput, InputTag
+
+        # MLflow's digest column is short; the full sha256 is kept in the dataset's profile and tags.
+        meta = MetaDataset(FileSystemDatasetSource(dataset.source), name=dataset.name, digest=dataset.digest[:16])
+        entity = meta._to_mlflow_entity()
+        entity.profile = f'{{"rows": {dataset.rows}, "sha256": "{dataset.digest}"}}'
+        self.client.log_inputs(run_id, [DatasetInput(entity, [InputTag("mlflow.data.context", dataset.context)])])
+
+    def download_artifact(self, run_id: str, path: str, dest: Path) -> Path | None:
+        try:
+            return Path(self.client.download_artifacts(run_id, path, str(dest)))
+        except Exception:
+            return None
+
+    def end_run(self, run_id: str, status: Status = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status)
+
+    # --- reading ---
+    def runs(self, hypothesis_id: str | None = None) -> list[RunRecord]:
+        from mlflow.entities import ViewType
+
+        filt = f"tags.`hyp.id` = '{hypothesis_id}'" if hypothesis_id else "tags.`hyp.id` != ''"
+        out, token = [], None
+        while True:
+            page = self.client.search_runs([self.experiment_id], filt, ViewType.ACTIVE_ONLY, max_results=5000,
+                                           order_by=["attributes.start_time ASC"], page_token=token)
+            out.extend(_record(r) for r in page)
+            token = page.token
+            if not token:
+                return out
+
+    def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
+        return [(m.step, m.value) for m in self.client.get_metric_history(run_id, key)]
+
+
+def _record(run) -> RunRecord:
+    tags = dict(run.data.tags)
+    return RunRecord(
+        run_id=run.info.run_id,
+        name=run.info.run_name or "",
+        hypothesis_id=tags.get("hyp.id"),
+        kind=tags.get("hyp.kind"),
+        status=run.info.status,
+        start_time=run.info.start_time or 0,
+        end_time=run.info.end_time,
+        parent_run_id=tags.get("mlflow.parentRunId"),
+        tags=tags,
+        params=dict(run.data.params),
+        metrics=dict(run.data.metrics),
+    )
