@@ -82,4 +82,12 @@ def main(argv=None) -> None:
         code = 2 if isinstance(e, click.UsageError) else e.exit_code
     except click.exceptions.Exit as e:
         code = e.exit_code
+    except Exception as e:
+        import os
+        import traceback
+
+        if os.environ.get("HYP_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"error: internal error: {type(e).__name__}: {e} (HYP_DEBUG=1 shows the traceback)", err=True)
+        code = 1
     sys.exit(code if isinstance(code, int) else 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -103,14 +104,21 @@ class MlflowTracker(Tracker):
             self.client.log_artifact(run_id, str(local_path), artifact_path)
 
     def log_dataset(self, run_id: str, dataset: DatasetRecord) -> None:
-        from mlflow.data.filesystem_dataset_source import FileSystemDatasetSource
+        import warnings
+
+        from mlflow.data.dataset_source_registry import resolve_dataset_source
         from mlflow.data.meta_dataset import MetaDataset
+        from mlflow.entities import Dataset as DatasetEntity
         from mlflow.entities import DatasetInput, InputTag
 
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": both are local files
+            source = resolve_dataset_source(Path(dataset.source).resolve().as_uri())
         # MLflow's digest column is short; the full sha256 is kept in the dataset's profile and tags.
-        meta = MetaDataset(FileSystemDatasetSource(dataset.source), name=dataset.name, digest=dataset.digest[:16])
-        entity = meta._to_mlflow_entity()
-        entity.profile = f'{{"rows": {dataset.rows}, "sha256": "{dataset.digest}"}}'
+        meta = MetaDataset(source, name=dataset.name, digest=dataset.digest[:16])
+        base = meta._to_mlflow_entity()
+        profile = json.dumps({"rows": dataset.rows, "sha256": dataset.digest})
+        entity = DatasetEntity(base.name, base.digest, base.source_type, base.source, base.schema, profile)
         self.client.log_inputs(run_id, [DatasetInput(entity, [InputTag("mlflow.data.context", dataset.context)])])
 
     def download_artifact(self, run_id: str, path: str, dest: Path) -> Path | None:

@@ -1,0 +1,36 @@
+# Two commands matter: `make demo` and `make test`. Both set up .venv first when needed.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO ?= demo-lab
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+# torch goes first, pinned: the machine carries a CPU build of 2.13.0, and an unpinned torch
+# would pull several GB of CUDA packages.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[ml,dev]"
+	touch $(STAMP)
+
+demo: setup
+	test -f $(DEMO)/hyp.toml || $(BIN)/hyp init $(DEMO) --example persona
+	cd $(DEMO) && ../$(BIN)/hyp run H003 && ../$(BIN)/hyp run H004 && ../$(BIN)/hyp list
+	@echo "Reports: $(DEMO)/reports/H003.md $(DEMO)/reports/H004.md  ·  compare runs: cd $(DEMO) && ../$(BIN)/hyp ui"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/run
+
+clean:
+	rm -rf $(DEMO) .pytest_cache

@@ -1,0 +1,48 @@
+import click
+
+
+@click.command("data")
+@click.argument("hid")
+@click.option("--all", "show_all", is_flag=True, help="List every curated conversation, not only the top and bottom.")
+@click.pass_context
+def command(ctx, hid, show_all):
+    """The dataset mix a run would train on, with quality scores and lint findings."""
+    from rich.table import Table
+
+    from hyp.cli.console import fmt, lab_from, out
+    from hyp.experiments import data as datamod
+    from hyp.experiments.run import plan
+
+    lab = lab_from(ctx)
+    p = plan(lab, hid)
+    mix = p.mix
+    console = out()
+    synthetic = p.hypothesis.experiment.dataset.synthetic
+    console.print(f"[bold]{hid}[/] mix: {len(mix.examples)} examples = {mix.curated_count} curated + "
+                  f"{mix.synthetic_count} synthetic (ratio {fmt(mix.achieved_ratio)}, asked "
+                  f"{fmt(synthetic.ratio if synthetic else 0.0)}); "
+                  f"{mix.duplicates_removed} duplicates removed; digest {mix.digest[:16]}")
+    table = Table(title="Curated conversations by quality score")
+    for col in ("rank", "id", "score", "msgs", "chars", "persona", "questions", "agent", "kept", "first user turn"):
+        table.add_column(col)
+    rows = sorted(mix.scores, key=lambda s: (s.rank is None, s.rank or 0))
+    shown = rows if show_all or len(rows) <= 20 else rows[:10] + rows[-10:]
+    for s in shown:
+        c, q = s.conversation, s.quality
+        first = next((m.content for m in c.messages if m.role == "user"), "")[:50]
+        table.add_row(fmt(s.rank), c.id or str(c.index), fmt(q.score), str(q.messages), str(q.assistant_chars),
+                      str(q.persona_hits), str(q.questions), str(q.agent_hits),
+                      "yes" if s.selected else ("dup" if s.duplicate_of is not None else "no"), first)
+    console.print(table)
+    ds = p.hypothesis.experiment.dataset
+    sources = datamod.read_conversations(lab.root / ds.curated.path, source="curated")
+    if ds.synthetic:
+        sources += datamod.read_conversations(lab.root / ds.synthetic.path, source="synthetic")
+    findings = datamod.lint(sources, template_markers=p.suite.template_markers, agent_patterns=p.suite.agent_patterns)
+    counts = datamod.lint_counts(findings)
+    console.print("Lint of both sources: " + ", ".join(f"{k.removeprefix('lint.')} {v}" for k, v in counts.items())
+                  + " · in the mix: " + ", ".join(f"{k.removeprefix('lint.')} {v}" for k, v in p.lint_counts.items()))
+    for f in findings[: 40 if not show_all else None]:
+        console.print(f"  {f.source} #{f.index}: {f.kind}: {f.detail}")
+    if len(findings) > 40 and not show_all:
+        console.print(f"  … {len(findings) - 40} more (--all)")

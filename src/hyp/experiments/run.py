@@ -1,0 +1,212 @@
+"""`hyp run`: lock, data, base evaluation, training per replicate, evaluation, tracking, verdict, report.
+
+Read top to bottom: `plan` checks everything that can be wrong before any work starts (bad
+input exits 2 having written nothing); `run_hypothesis` then does the work inside MLflow runs
+that end FINISHED, FAILED or KILLED, never RUNNING.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hyp.experiments import data as datamod
+from hyp.experiments.overrides import apply_overrides
+from hyp.hypotheses.lab import Lab
+from hyp.hypotheses.schema import EvalSuite, Hypothesis
+
+
+@dataclass
+class RunPlan:
+    registered: Hypothesis  # the file as written: the lock and the verdict refer to it
+    hypothesis: Hypothesis  # what will actually run (with --set / --replicates applied)
+    deviations: list[dict]
+    suite: EvalSuite
+    mix: datamod.Mix
+    lint_counts: dict[str, int]
+    replicates: int
+
+    @property
+    def conversations(self) -> list[list[dict]]:
+        return [datamod.to_chat(c) for c in self.mix.examples]
+
+    def config_hash(self) -> str:
+        payload = json.dumps([self.hypothesis.experiment.model_dump(mode="json"), self.mix.digest], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+@dataclass
+class RunOutcome:
+    parent_run_id: str
+    replicate_run_ids: list[str]
+    judged: object
+    report: Path | None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def plan(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[str] | None = None) -> RunPlan:
+    from hyp.experiments.models import require_cuda
+
+    registered = lab.load(hid)
+    hyp, deviations = apply_overrides(registered, list(overrides or []))
+    if replicates is not None:
+        if replicates < 1:
+            from hyp.errors import BadInput
+
+            raise BadInput("--replicates: must be at least 1")
+        if replicates != hyp.experiment.replicates:
+            deviations.append({"key": "replicates", "registered": hyp.experiment.replicates, "used": replicates})
+        hyp = Hypothesis.model_validate({**hyp.model_dump(mode="json"),
+                                         "experiment": {**hyp.experiment.model_dump(mode="json"),
+                                                        "replicates": replicates}})
+    require_cuda(hyp.experiment.model.quantization)  # before any work, as SPEC §10 says
+    suite = lab.load_suite(hyp.experiment.eval.suite)
+    ds = hyp.experiment.dataset
+    curated = datamod.read_conversations(lab.root / ds.curated.path, source="curated")
+    synthetic = datamod.read_conversations(lab.root / ds.synthetic.path, source="synthetic") \
+        if ds.synthetic and ds.synthetic.ratio > 0 else []
+    mix = datamod.build_mix(curated, synthetic, select_top=ds.curated.select_top,
+                            ratio=ds.synthetic.ratio if ds.synthetic else 0.0,
+                            weights=ds.scoring.model_dump(), persona_markers=suite.persona.markers,
+                            agent_patterns=suite.agent_patterns, seed=hyp.experiment.training.seed)
+    findings = datamod.lint(list(mix.examples), template_markers=suite.template_markers,
+                            agent_patterns=suite.agent_patterns)
+    return RunPlan(registered, hyp, deviations, suite, mix, datamod.lint_counts(findings),
+                   hyp.experiment.replicates)
+
+
+def training_plan(hyp: Hypothesis, seed: int):
+    from hyp.experiments.recipes.lora import TrainingPlan
+
+    t = hyp.experiment.training
+    return TrainingPlan(epochs=t.epochs, batch_size=t.batch_size, grad_accum=t.grad_accum,
+                        learning_rate=t.learning_rate, lora_r=t.lora_r, lora_alpha=t.lora_alpha,
+                        max_seq_length=t.max_seq_length, seed=seed,
+                        quantization=hyp.experiment.model.quantization)
+
+
+def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[str] | None = None,
+                   resume: bool = False, progress: bool = True, write_report: bool = True) -> RunOutcome:
+    p = plan(lab, hid, replicates=replicates, overrides=overrides)
+
+    from hyp.trackers import open_tracker
+    from hyp.trackers.base import DatasetRecord, tracked_run
+    from hyp.trackers.results import (
+        attach_hypothesis,
+        check_lock,
+        conclude,
+        experiment_params,
+        result_tags,
+        write_json_artifact,
+    )
+
+    tracker = open_tracker(lab)
+    judged = check_lock(lab, tracker, p.registered)
+    hyp = p.hypothesis
+    tags = result_tags(p.registered, "run")
+    if p.deviations:
+        tags["hyp.deviations"] = json.dumps(p.deviations, default=str)
+    tags["hyp.dataset.digest"] = p.mix.digest
+    workdir = lab.state_dir / "checkpoints" / hid / p.config_hash()
+    if not resume and workdir.exists():
+        shutil.rmtree(workdir)
+
+    with tracked_run(tracker, hypothesis_id=hid, kind="run", name=hid, tags=tags,
+                     description=p.registered.statement.strip()) as parent:
+        tracker.log_params(parent, experiment_params(hyp))
+        attach_hypothesis(lab, tracker, parent, p.registered, judged)
+        dataset = DatasetRecord(name=f"{hid}-mix", digest=p.mix.digest, rows=len(p.mix.examples),
+                                source=str(lab.root / hyp.experiment.dataset.curated.path))
+        tracker.log_dataset(parent, dataset)
+        data_metrics = {"dataset.size": len(p.mix.examples), "dataset.curated": p.mix.curated_count,
+                        "dataset.synthetic": p.mix.synthetic_count, "dataset.duplicates_removed":
+                        p.mix.duplicates_removed, **p.lint_counts}
+        tracker.log_metrics(parent, data_metrics)
+
+        base = _base_evaluation(lab, hyp, p.suite)
+        tracker.log_metrics(parent, {"base_score": base.metrics["score"],
+                                     **{f"base.{k}": v for k, v in base.metrics.items() if "." not in k}})
+        write_json_artifact(tracker, parent, "base_answers.json", base.answers)
+
+        children, per_replicate = [], []
+        for i in range(p.replicates):
+            seed = hyp.experiment.training.seed + i
+            with tracked_run(tracker, hypothesis_id=hid, kind="replicate", name=f"{hid}-r{i}",
+                             parent_run_id=parent, tags={**tags, "hyp.kind": "replicate",
+                                                         "hyp.replicate": str(i)}) as child:
+                children.append(child)
+                tracker.log_params(child, {**experiment_params(hyp), "training.seed": seed})
+                tracker.log_dataset(child, dataset)
+                metrics = _train_and_evaluate(lab, tracker, child, p, seed, workdir / f"r{i}", resume, progress)
+                tracker.log_metrics(child, {**data_metrics, "base_score": base.metrics["score"], **metrics})
+                per_replicate.append(metrics)
+        summary = _mean(per_replicate)
+        tracker.log_metrics(parent, summary)
+
+    judged = conclude(lab, tracker, p.registered, [parent, *children])
+    report = None
+    if write_report:
+        from hyp.reports.report import write_report as render
+
+        report = render(lab, hid, tracker=tracker)
+        tracker.log_artifact(parent, report)
+    return RunOutcome(parent, children, judged, report, summary)
+
+
+def _base_evaluation(lab: Lab, hyp: Hypothesis, suite: EvalSuite):
+    from hyp.experiments.evaluation import evaluate
+    from hyp.experiments.models import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer(hyp.experiment.model.name, lab.state_dir,
+                                                hyp.experiment.model.quantization)
+    result = evaluate(model, tokenizer, suite, hyp.experiment.eval, seed=hyp.experiment.training.seed)
+    del model
+    return result
+
+
+def _train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, workdir: Path, resume: bool,
+                        progress: bool) -> dict[str, float]:
+    from hyp.experiments.evaluation import evaluate
+    from hyp.experiments.recipes.lora import train
+    from hyp.trackers.results import write_json_artifact
+
+    hyp = p.hypothesis
+    # Step metrics are buffered and sent once per epoch: one SQLite write per step would cost more
+    # than the step itself on a tiny model.
+    buffer: list[tuple[int, float]] = []
+
+    def on_step(step: int, metrics: dict) -> None:
+        buffer.append((step, metrics["train_loss"]))
+
+    def on_epoch(epoch: int, metrics: dict) -> None:
+        if buffer:
+            tracker.log_metric_history(run_id, "train_loss", list(buffer))
+            buffer.clear()
+        if "eval_loss" in metrics:
+            tracker.log_metric_history(run_id, "eval_loss", [(epoch, metrics["eval_loss"])])
+
+    result = train(hyp.experiment.model.name, training_plan(hyp, seed), p.conversations, workdir, lab.state_dir,
+                   on_step=on_step, on_epoch=on_epoch, resume=resume, progress=progress)
+    on_epoch(-1, {})
+    evaluation = evaluate(result.model, result.tokenizer, p.suite, hyp.experiment.eval, seed=seed)
+    write_json_artifact(tracker, run_id, "answers.json", evaluation.answers)
+    tracker.log_artifact(run_id, result.adapter_dir, "adapter")
+    metrics = {
+        **evaluation.metrics,
+        "final_train_loss": result.final_train_loss,
+        "train_seconds": result.train_seconds,
+        "train_tokens_per_second": result.train_tokens_per_second,
+        "peak_rss_gb": result.peak_rss_gb,
+        "eval_seconds": evaluation.seconds,
+    }
+    if result.peak_vram_gb is not None:
+        metrics["peak_vram_gb"] = result.peak_vram_gb
+    return metrics
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    keys = set().union(*rows) if rows else set()
+    return {k: sum(r[k] for r in rows if k in r) / sum(1 for r in rows if k in r) for k in sorted(keys)}
