@@ -21,6 +21,7 @@ def command(ctx, as_json):
             broken.append(e.message)
             continue
         rows.append(judge_hypothesis(hyp, results.get(hid)))
+    lab.save_parsed()
     for message in broken:
         err().print(f"[yellow]skipped[/] {message}")
     if as_json:
