@@ -27,7 +27,10 @@ def command(ctx, hid, replicates, overrides, resume, dry_run):
             out().print(f"deviation: {d['key']}: registered {fmt(d['registered'])}, used {fmt(d['used'])}")
         out().print(f"dataset digest {p.mix.digest[:16]} · nothing was trained or logged (--dry-run)")
         return
-    outcome = run_hypothesis(lab, hid, replicates=replicates, overrides=list(overrides), resume=resume)
+    import os
+
+    outcome = run_hypothesis(lab, hid, replicates=replicates, overrides=list(overrides), resume=resume,
+                             progress=not os.environ.get("HYP_NO_PROGRESS"))
     m = outcome.metrics
     base = outcome.judged.verdict.observations.get("base_score")
     out().print(f"[bold]{hid}[/]: score {fmt(m.get('score'))} (base {fmt(base.estimate if base else None)}), "

@@ -1,0 +1,146 @@
+"""`hyp run` end to end: real training of builtin:tiny, real MLflow on a temporary SQLite store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SMALL = ["--set", "dataset.curated.select_top=24", "--set", "eval.max_new_tokens=12", "--set", "training.epochs=2"]
+
+
+def hyp(lab: Path, *args: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HYP_NO_PROGRESS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "hyp", *args], cwd=lab, capture_output=True, text=True, env=env,
+                          **kw)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("run") / "lab"
+    subprocess.run([sys.executable, "-m", "hyp", "init", str(root), "--example", "persona"], check=True)
+    return root
+
+
+def runs(lab: Path, hid: str):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{lab}/.hyp/mlflow.db")
+    exp = client.get_experiment_by_name("persona")
+    return client, client.search_runs([exp.experiment_id], f"tags.`hyp.id` = '{hid}'")
+
+
+def test_run_trains_evaluates_logs_and_reports(lab):
+    proc = hyp(lab, "run", "H004", "--replicates", "2", *SMALL, check=True)
+    assert "Report:" in proc.stdout
+    client, found = runs(lab, "H004")
+    parents = [r for r in found if r.data.tags["hyp.kind"] == "run"]
+    children = [r for r in found if r.data.tags["hyp.kind"] == "replicate"]
+    assert len(parents) == 1 and len(children) == 2
+    parent = parents[0]
+    assert all(r.info.status == "FINISHED" for r in found)
+    assert parent.info.run_name == "H004"
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}
+    for key in ("score", "base_score", "points", "agent_like_responses", "Q1.total", "dataset.size",
+                "final_train_loss", "train_seconds", "peak_rss_gb", "lint.template_token"):
+        assert key in parent.data.metrics, key
+    assert parent.data.params["training.epochs"] == "2"  # what actually ran
+    deviations = json.loads(parent.data.tags["hyp.deviations"])
+    assert {"key": "training.epochs", "registered": 4, "used": 2} in deviations
+    assert parent.data.tags["hyp.verdict"] in ("CONFIRMED", "REJECTED", "INCONCLUSIVE")
+    # Seeds differ per replicate; the loss was logged per step.
+    assert {c.data.params["training.seed"] for c in children} == {"0", "1"}
+    history = client.get_metric_history(children[0].info.run_id, "train_loss")
+    assert len(history) >= 2
+    # The dataset is an MLflow input with a digest of its content.
+    inputs = client.get_run(parent.info.run_id).inputs.dataset_inputs
+    assert inputs and inputs[0].dataset.digest == parent.data.tags["hyp.dataset.digest"][:16]
+    artifacts = {a.path for a in client.list_artifacts(children[0].info.run_id)}
+    assert {"answers.json", "adapter"} <= artifacts
+    report = (lab / "reports" / "H004.md").read_text()
+    for section in ("## Executive summary", "## Dataset composition", "## Training configuration", "## Resources",
+                    "## Answers by question and criterion", "## Predictions vs actual", "## Success criteria",
+                    "## Comparison with the lineage", "## Next steps", "## Report to João", "## Provenance"):
+        assert section in report
+    assert "(95% CI" in report or "n=2" in report or "Deviations" in report
+    assert (lab / "reports" / "H004-loss.png").stat().st_size > 1000
+    verdict = json.loads(hyp(lab, "verdict", "H004", "--json").stdout)
+    assert verdict["observations"]["score"]["n"] == 2
+
+
+def test_4bit_on_cpu_stops_before_any_work(lab):
+    before = len(runs(lab, "H003")[1])
+    proc = hyp(lab, "run", "H003", "--set", "model.quantization=4bit")
+    assert proc.returncode == 2
+    assert "CUDA" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert len(runs(lab, "H003")[1]) == before
+
+
+def test_bad_override_exits_2_and_logs_nothing(lab):
+    before = len(runs(lab, "H003")[1])
+    proc = hyp(lab, "run", "H003", "--set", "training.epoch=4")
+    assert proc.returncode == 2 and "training.epoch" in proc.stderr
+    assert len(runs(lab, "H003")[1]) == before
+
+
+def test_dry_run_trains_and_logs_nothing(lab):
+    before = len(runs(lab, "H002")[1])
+    proc = hyp(lab, "run", "H002", "--dry-run", check=True)
+    assert "nothing was trained" in proc.stdout
+    assert len(runs(lab, "H002")[1]) == before
+
+
+def _wait_for_training(lab: Path, proc, hid: str, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ckpt = lab / ".hyp" / "checkpoints" / hid
+        if any(ckpt.rglob("epoch-1")):
+            return
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.2)
+    raise AssertionError("training never reached its first checkpoint")
+
+
+def test_ctrl_c_ends_killed_and_resume_finishes(lab):
+    env = {**os.environ, "HYP_NO_PROGRESS": "1"}
+    args = ["run", "H002", "--set", "dataset.curated.select_top=24", "--set", "eval.max_new_tokens=8",
+            "--set", "training.epochs=40"]
+    proc = subprocess.Popen([sys.executable, "-m", "hyp", *args], cwd=lab, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _wait_for_training(lab, proc, "H002")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    _, found = runs(lab, "H002")
+    assert found and all(r.info.status == "KILLED" for r in found)
+    # --resume continues from the checkpoint instead of starting over.
+    done = hyp(lab, *args, "--resume", check=True)
+    assert "Report:" in done.stdout
+    _, found = runs(lab, "H002")
+    assert any(r.info.status == "FINISHED" and r.data.tags["hyp.kind"] == "run" for r in found)
+    assert not any(r.info.status == "RUNNING" for r in found)
+
+
+def test_sigkill_leaves_no_running_run_after_next_command(lab):
+    env = {**os.environ, "HYP_NO_PROGRESS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "hyp", "run", "H001", "--set", "training.epochs=40",
+                             "--set", "eval.max_new_tokens=8"], cwd=lab, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_training(lab, proc, "H001")
+    proc.kill()
+    proc.wait(timeout=30)
+    _, found = runs(lab, "H001")
+    assert any(r.info.status == "RUNNING" for r in found)  # what MLflow alone would leave
+    hyp(lab, "list", check=True)
+    _, found = runs(lab, "H001")
+    assert found and all(r.info.status == "KILLED" for r in found)
