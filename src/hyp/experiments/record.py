@@ -34,7 +34,7 @@ def parse_metrics(pairs: list[str]) -> dict[str, float]:
 
 def _read_text(path: Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")  # spreadsheets save CSV with a BOM
     except FileNotFoundError:
         raise BadInput(f"{path}: file not found") from None
     except UnicodeDecodeError:
@@ -126,7 +126,9 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
         suite = lab.load_suite(hyp.experiment.eval.suite)
     if scores:
         manual, auto = parse_scores(scores, suite)
-        logged = summarize(manual)
+        # A hand score cannot tell a forbidden claim or a template marker apart from other
+        # failures, so those counts come only from the rubric (when responses are given).
+        logged = {k: v for k, v in summarize(manual).items() if k not in ("hallucinations", "template_leaks")}
         answers = [s.to_json() | {"source": "hand"} for s in manual]
         if auto:
             logged |= {f"auto.{k}": v for k, v in summarize(auto).items()}

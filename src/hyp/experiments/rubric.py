@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
+from hyp.experiments.data import contains_phrase, count_phrase
 from hyp.hypotheses.schema import EvalSuite, Question
 
 CRITERIA = ("agent", "factual", "personality", "complete")
-
-
-@lru_cache(maxsize=4096)
-def _phrase_re(phrase: str) -> re.Pattern:
-    # Word boundaries that also work for phrases starting or ending in punctuation ("Next.js", "<|user|>").
-    return re.compile(r"(?<!\w)" + re.escape(phrase.strip()) + r"(?!\w)", re.IGNORECASE)
-
-
-def count_phrase(text: str, phrase: str) -> int:
-    return len(_phrase_re(phrase).findall(text)) if phrase.strip() else 0
-
-
-def contains_phrase(text: str, phrase: str) -> bool:
-    return count_phrase(text, phrase) > 0
 
 
 @dataclass(frozen=True)
@@ -70,7 +55,7 @@ def score_answer(question: Question, answer: str, suite: EvalSuite, *, truncated
     wrong = any(contains_phrase(answer, w) for w in suite.persona.wrong_identities)
     personality = 0 if wrong or markers == 0 else 2 if markers >= 2 else 1
 
-    leak = any(m.strip() and m.lower() in answer.lower() for m in suite.template_markers)
+    leak = any(contains_phrase(answer, m) for m in suite.template_markers)
     if not answer.strip():
         complete = 0
     elif truncated or leak:

@@ -35,6 +35,7 @@ class Amendment:
     from_sha: str
     to_sha: str
     changes: list[dict] = field(default_factory=list)
+    artifact: str | None = None  # where the full amendment lives when it was too large for a tag
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def accepted_content(locked: dict, amendments: list[Amendment]) -> dict:
     content = json.loads(json.dumps(locked))
     for a in amendments:
         for change in a.changes:
-            _set(content, change["field"], change["new"])
+            if "new" in change:
+                _set(content, change["field"], change["new"])
     return content
 
 

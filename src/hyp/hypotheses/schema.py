@@ -6,8 +6,9 @@ Unknown keys are errors everywhere: a typo must never silently fall back to a de
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +20,18 @@ Op = Literal[">=", "<=", ">", "<", "==", "between"]
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data):
+        # Pydantic's lax mode reads `epochs: true` as 1; a boolean where a number belongs is a mistake.
+        if isinstance(data, dict):
+            for name, f in cls.model_fields.items():
+                value = data.get(name)
+                types = get_args(f.annotation) or (f.annotation,)
+                if isinstance(value, bool) and bool not in types and (int in types or float in types):
+                    raise ValueError(f"{name}: expected a number, got {str(value).lower()}")
+        return data
+
 
 class Condition(Strict):
     metric: str = Field(min_length=1)
@@ -27,6 +40,9 @@ class Condition(Strict):
 
     @model_validator(mode="after")
     def _value_fits_op(self):
+        values = self.value if isinstance(self.value, tuple) else (self.value,)
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("value must be a finite number")
         if self.op == "between":
             if not isinstance(self.value, tuple):
                 raise ValueError("'between' needs two values: [low, high]")

@@ -5,6 +5,7 @@ It never sees MLflow, files or clocks. Observations are plain lists of numbers p
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -62,13 +63,19 @@ def _judgement_json(j: Judgement, name_key: str) -> dict:
 
 def estimate(values: list[float], *, seed: int = 0, resamples: int = RESAMPLES) -> Estimate:
     """Mean and 95% percentile-bootstrap interval; one value is its own interval."""
-    values = [float(v) for v in values]
+    # Sorted, so the interval does not depend on the order the replicates finished in.
+    values = sorted(float(v) for v in values)
     n = len(values)
-    mean = sum(values) / n
-    if n == 1 or min(values) == max(values):
-        return Estimate(mean, min(values), max(values), n)
+    lo_v, hi_v = values[0], values[-1]
+    if lo_v == hi_v:
+        return Estimate(lo_v, lo_v, hi_v, n)
+
+    def mean_of(xs):  # clamped: float rounding must not put a mean outside its own values
+        return min(max(math.fsum(xs) / len(xs), lo_v), hi_v)
+
+    mean = mean_of(values)
     rng = random.Random(seed)
-    means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(resamples))
+    means = sorted(mean_of(rng.choices(values, k=n)) for _ in range(resamples))
     low = means[int(0.025 * (resamples - 1))]
     high = means[int(round(0.975 * (resamples - 1)))]
     return Estimate(mean, low, high, n)

@@ -135,7 +135,8 @@ def _scalar(node, loc: tuple, doc: Document) -> Any:
     tag = str(node.tag)
     value = node.value
     if node.style in ("'", '"', "|", ">"):
-        return value
+        # ruamel marks folded line breaks with BEL characters for round-tripping; the text has none.
+        return value.replace("\a", "")
     try:
         if tag.endswith(":null"):
             return None

@@ -32,6 +32,14 @@ def store_fingerprint(uri: str) -> str | None:
             parts.append(f"{st.st_mtime_ns}:{st.st_size}")
         except FileNotFoundError:
             parts.append("-")
+    # mtime alone can miss a same-size write within one clock tick; SQLite's header has a
+    # change counter (bytes 24-27) that every committed transaction bumps in rollback-journal mode.
+    try:
+        with open(db, "rb") as f:
+            header = f.read(100)
+        parts.append(header[24:28].hex())
+    except OSError:
+        pass
     return "|".join(parts)
 
 
@@ -78,6 +86,7 @@ def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
     for hid, hruns in by_id.items():
         res = results_from_runs(hruns)
         res.locked = _locked_content(lab, tracker, res, previous.get(hid))
+        res.amendments = [_full_amendment(tracker, res, a) for a in res.amendments]
         results[hid] = res
     if fp is not None:
         payload = {"version": INDEX_VERSION, "store": lab.tracking_uri, "fingerprint": fp,
@@ -106,6 +115,20 @@ def _locked_content(lab: Lab, tracker, res: Results, previous: dict | None) -> d
         if path and path.is_file():
             return json.loads(path.read_text())
     return None
+
+
+def _full_amendment(tracker, res: Results, amendment):
+    if not amendment.artifact or amendment.changes:
+        return amendment
+    import tempfile
+
+    from hyp.hypotheses.lock import Amendment
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = tracker.download_artifact(res.lock_run_id, amendment.artifact, Path(tmp))
+        if path and path.is_file():
+            return Amendment(**{**json.loads(path.read_text()), "artifact": amendment.artifact})
+    return amendment
 
 
 def load_results(lab: Lab, tracker=None) -> dict[str, Results]:

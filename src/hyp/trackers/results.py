@@ -99,12 +99,12 @@ def amend(lab: Lab, hid: str, reason: str):
         raise BadInput(f"{hid}: nothing to amend (lock is {judged.lock.status})")
     amendment = Amendment(time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), reason=reason.strip(),
                           from_sha=judged.lock.accepted, to_sha=judged.lock.current, changes=judged.lock.changes)
-    payload = json.dumps(amendment.__dict__, ensure_ascii=False, default=str)
-    if len(payload) > 7900:  # MLflow's tag limit; the field names and hashes are what must survive
-        short = [{"field": c["field"], "old": str(c["old"])[:200], "new": str(c["new"])[:200]}
-                 for c in amendment.changes]
-        payload = json.dumps({**amendment.__dict__, "changes": short}, ensure_ascii=False)[:7900]
     n = len(results.amendments) + 1
+    payload = json.dumps(amendment.__dict__, ensure_ascii=False, default=str)
+    if len(payload) > 7900:  # MLflow's tag limit: the full amendment goes to an artifact
+        name = f"amendment-{n}.json"
+        write_json_artifact(tracker, results.lock_run_id, name, amendment.__dict__, "hyp")
+        payload = json.dumps({**amendment.__dict__, "changes": [], "artifact": f"hyp/{name}"}, ensure_ascii=False)
     tracker.set_tags(results.lock_run_id, {f"{AMENDMENT_TAG}{n}": payload})
     runs = [results.result_run_id] if results.result_run_id else []
     return conclude(lab, tracker, hyp, runs), amendment

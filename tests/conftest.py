@@ -1,0 +1,217 @@
+"""Shared pieces for the registry tests: a small lab on disk and an in-process `hyp` runner.
+
+Labs are real: hyp.toml, data, an evaluation suite and hypothesis files, with MLflow on a SQLite
+store under the lab's .hyp/ once something is recorded. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Rich reads the width once, when the console is built; a wide one keeps table cells unwrapped.
+os.environ["COLUMNS"] = "200"
+
+HYP_ENV = ("HYP_TRACKING_URI", "HYP_SWEEP_STORAGE", "HYP_NO_INDEX", "HYP_DEBUG")
+
+HYP_TOML = """[lab]
+experiment = "registry-tests"
+audience = "João"
+[tracking]
+uri = "sqlite:///.hyp/mlflow.db"
+"""
+
+SUITE_YAML = """\
+name: personality-test
+persona: {name: Cláudio, markers: [Softtor, Molting, direct, TypeScript], wrong_identities: [Gabriel]}
+agent_patterns: ["I'll start by", "Let me analyze", "I need to"]
+template_markers: ["<|user|>", "<|assistant|>", "<|system|>", "User Story"]
+questions:
+  - {id: Q1, prompt: Who is João?, facts: [[Softtor], [founder, CEO]], forbidden: [ADRP]}
+  - {id: Q2, prompt: What is Molting?, facts: [[personality], [model, TinyLlama]]}
+  - {id: Q3, prompt: What is Moltbook?, facts: [[social network], [agents]]}
+  - {id: Q4, prompt: What is your tech stack?, facts: [[TypeScript], [Next.js, Prisma]]}
+  - {id: Q5, prompt: What are you working on?, facts: [[CRM], [Softtor]]}
+  - {id: Q6, prompt: How do you test?, facts: [[TDD], [failing, red]]}
+  - {id: Q7, prompt: What GPU do you use?, facts: [[RTX 3050], [4 GB, VRAM]]}
+  - {id: Q8, prompt: Who are you?, facts: [[Cláudio, Claudio], [developer]]}
+"""
+
+# A transcription of a hand-scored, rejected hypothesis (like the seed lab's H003).
+H003_YAML = """\
+# H003: the hybrid data mix, transcribed from the hand-scored report.
+id: H003
+title: Hybrid curated + synthetic data reaches 9/10
+statement: >
+  A dataset of 67% curated and 33% synthetic conversations
+  reaches 9/10 personality transfer.
+version: v2.3
+parent: H002
+author: Cláudio
+created: 2026-02-11
+rationale:
+  training.epochs: "slightly more training for synthetic data"
+
+experiment:
+  model: {name: "builtin:tiny"}
+  dataset:
+    curated: {path: data/curated.json, select_top: 100}
+    # a third of the final mix is synthetic
+    synthetic: {path: data/synthetic.json, ratio: 0.33}
+  training: {epochs: 6, learning_rate: 2.0e-4}
+  eval: {suite: evals/personality.yaml, temperature: 0.7}
+
+predictions:
+  - {label: Agent-like responses, metric: agent_like_responses, op: between, value: [0, 1]}
+  - {label: Factual accuracy, metric: factual_responses, op: ">=", value: 7}
+  - {label: Some personality, metric: personality_responses, op: ">=", value: 1}
+  - {label: Hallucinations, metric: hallucinations, op: "<=", value: 1}
+  - {label: Overall score, metric: score, op: between, value: [8.8, 9.2]}
+
+success_criteria:
+  primary:   {metric: score, op: ">=", value: 9.0}
+  secondary: {metric: agent_like_responses, op: "==", value: 0}
+  tertiary:  {metric: truncated_responses, op: "<=", value: 5}
+
+on_failure:
+  # the cheapest thing to try first
+  - option: A
+    title: Revert to pure curation
+    changes: {experiment.dataset.synthetic.ratio: 0.0, experiment.training.epochs: 4}
+    expected: [8.0, 8.5]
+    effort: 1-2h
+    risk: low
+"""
+
+# Eight hand-scored answers, 29 of 64 points (score 4.5): question, agent, factual, personality, complete.
+H003_SCORES = [
+    ("Q1", 2, 1, 1, 1),
+    ("Q2", 1, 2, 0, 1),
+    ("Q3", 2, 0, 0, 1),
+    ("Q4", 0, 1, 1, 2),
+    ("Q5", 2, 1, 2, 1),
+    ("Q6", 1, 0, 0, 1),
+    ("Q7", 2, 1, 0, 0),
+    ("Q8", 1, 0, 1, 0),
+]
+H003_CSV = "question,agent,factual,personality,complete\n" + "".join(
+    ",".join(map(str, row)) + "\n" for row in H003_SCORES
+)
+
+
+def hypothesis_text(hid: str = "H003", text: str = H003_YAML) -> str:
+    """The H003 file under another id (the id must equal the file name)."""
+    return text.replace("id: H003", f"id: {hid}", 1)
+
+
+def make_lab(root: Path, hypotheses: dict[str, str] | None = None, store: Path | None = None) -> Path:
+    """A lab with the test suite, two data files and the given hypothesis files (default: H003).
+
+    `store`: an empty MLflow database to start from (see `blank_store`); without it the first
+    command that logs results creates the store, as for a user.
+    """
+    root = Path(root)
+    if store is not None:
+        (root / ".hyp").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(store, root / ".hyp" / "mlflow.db")
+    (root / "hypotheses").mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(exist_ok=True)
+    (root / "evals").mkdir(exist_ok=True)
+    (root / "hyp.toml").write_text(HYP_TOML, encoding="utf-8")
+    (root / "evals" / "personality.yaml").write_text(SUITE_YAML, encoding="utf-8")
+    conversation = [{"conversations": [{"from": "human", "value": "Who is João?"},
+                                       {"from": "gpt", "value": "The founder of Softtor."}]}]
+    for name in ("curated.json", "synthetic.json"):
+        (root / "data" / name).write_text(json.dumps(conversation), encoding="utf-8")
+    (root / "scores.csv").write_text(H003_CSV, encoding="utf-8")
+    for hid, text in (hypotheses if hypotheses is not None else {"H003": H003_YAML}).items():
+        (root / "hypotheses" / f"{hid}.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def store_uri(lab: Path) -> str:
+    return f"sqlite:///{Path(lab).resolve() / '.hyp' / 'mlflow.db'}"
+
+
+def store_exists(lab: Path) -> bool:
+    return (Path(lab) / ".hyp" / "mlflow.db").exists()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self):
+        return json.loads(self.out)
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+def run_hyp(*args: str, lab: Path | None = None) -> Result:
+    """`hyp ARGS` in this process, through `main` so errors become exit codes as for a user."""
+    from hyp.cli.main import main
+
+    argv = (["--lab", str(lab)] if lab is not None else []) + [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def mlflow_runs(lab: Path, hid: str | None = None) -> list:
+    """Every run in the lab's experiment, read with a plain MlflowClient (what the MLflow UI sees)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=store_uri(lab))
+    exp = client.get_experiment_by_name("registry-tests")
+    if exp is None:
+        return []
+    filt = f"tags.`hyp.id` = '{hid}'" if hid else ""
+    return client.search_runs([exp.experiment_id], filt)
+
+
+@pytest.fixture(autouse=True)
+def _no_hyp_env(monkeypatch):
+    # A developer's own store settings must never leak into (or receive writes from) the tests.
+    for name in HYP_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_hyp_env_module():
+    saved = {name: os.environ.pop(name) for name in HYP_ENV if name in os.environ}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def blank_store(tmp_path_factory) -> Path:
+    """An empty MLflow SQLite store with its schema migrated. Copying it into a lab skips the
+    migrations (about a second per store, several under load); hyp still creates its experiment."""
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("blank-store") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def lab(tmp_path) -> Path:
+    """A fresh lab with H003 and no store."""
+    return make_lab(tmp_path / "lab")

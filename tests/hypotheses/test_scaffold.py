@@ -1,0 +1,123 @@
+"""`hyp init` and `hyp new`: labs and hypothesis files that validate from the start."""
+
+import datetime as dt
+
+import pytest
+
+from conftest import run_hyp
+from hyp.hypotheses.lab import Lab
+
+
+def test_init_creates_an_empty_lab(tmp_path):
+    r = run_hyp("init", tmp_path / "mylab")
+    assert r.code == 0, r
+    lab = tmp_path / "mylab"
+    assert (lab / "hyp.toml").is_file()
+    for sub in ("hypotheses", "data", "evals", "reports"):
+        assert (lab / sub).is_dir()
+    assert ".hyp/" in (lab / ".gitignore").read_text()
+    assert Lab(lab).settings.experiment == "mylab"
+    assert run_hyp("init", lab).code == 2  # never over an existing lab
+
+
+def test_the_shipped_example_lab_validates(tmp_path):
+    assert run_hyp("init", tmp_path / "persona", "--example", "persona").code == 0
+    r = run_hyp("validate", lab=tmp_path / "persona")
+    assert r.code == 0, r
+    assert "H003" in r.out
+
+
+def test_an_unknown_example_is_refused(tmp_path):
+    r = run_hyp("init", tmp_path / "x", "--example", "nope")
+    assert r.code == 2
+    assert "persona" in r.err  # names the examples there are
+
+
+def test_new_from_a_parent_option_applies_its_changes(lab):
+    r = run_hyp("new", "H005", "--from", "H003", "--option", "A", lab=lab)
+    assert r.code == 0, r
+    path = lab / "hypotheses" / "H005.yaml"
+    hyp = Lab(lab).load("H005")
+    assert hyp.id == "H005"
+    assert hyp.parent == "H003"
+    assert hyp.experiment.dataset.synthetic.ratio == 0.0
+    assert hyp.experiment.training.epochs == 4
+    assert hyp.experiment.training.learning_rate == pytest.approx(2.0e-4)  # the rest is the parent's
+    assert hyp.created == dt.date.today()
+    assert "Revert to pure curation" in hyp.title
+    overall = next(p for p in hyp.predictions if p.metric == "score")
+    assert (overall.op, overall.value) == ("between", (8.0, 8.5))  # the option's expected score
+    assert "H003" in hyp.rationale["training.epochs"]
+    assert hyp.on_failure == []  # the parent's plan was for the parent's failure
+    text = path.read_text(encoding="utf-8")
+    assert "# a third of the final mix is synthetic" in text  # the parent's comments survive
+    assert run_hyp("validate", "H005", lab=lab).code == 0
+
+
+def test_new_from_a_parent_without_an_option_copies_it(lab):
+    assert run_hyp("new", "H004", "--from", "H003", lab=lab).code == 0
+    child, parent = Lab(lab).load("H004"), Lab(lab).load("H003")
+    assert child.parent == "H003"
+    assert child.experiment == parent.experiment
+    assert child.success_criteria == parent.success_criteria
+
+
+def test_new_from_the_template_validates(lab):
+    r = run_hyp("new", "H006", lab=lab)
+    assert r.code == 0, r
+    hyp = Lab(lab).load("H006")
+    assert hyp.id == "H006"
+    assert hyp.parent is None
+    assert run_hyp("validate", "H006", lab=lab).code == 0
+
+
+def test_an_existing_id_is_refused_and_left_alone(lab):
+    path = lab / "hypotheses" / "H003.yaml"
+    before = path.read_bytes()
+    for args in (["new", "H003"], ["new", "H003", "--from", "H003", "--option", "A"]):
+        r = run_hyp(*args, lab=lab)
+        assert r.code == 2
+        assert "already exists" in r.err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("hid", ["../x", "../../H004", "hypotheses/H004", "H12", "h004", "H004x", "H-004", "H004.yaml",
+                                 ""])
+def test_ids_outside_the_pattern_are_refused(lab, hid):
+    r = run_hyp("new", hid, lab=lab)
+    assert r.code == 2
+    assert len(r.err_lines) == 1
+    assert "not a hypothesis id" in r.err
+    assert sorted(p.name for p in (lab / "hypotheses").iterdir()) == ["H003.yaml"]
+    assert not (lab / "x.yaml").exists() and not (lab.parent / "x.yaml").exists()
+
+
+@pytest.mark.parametrize(("args", "what"), [
+    (["new", "H005", "--from", "H003", "--option", "Z"], "A"),  # names the options there are
+    (["new", "H005", "--option", "A"], "--from"),
+    (["new", "H005", "--from", "H009"], "H009"),
+])
+def test_bad_parents_and_options_are_refused(lab, args, what):
+    r = run_hyp(*args, lab=lab)
+    assert r.code == 2
+    assert what in r.err
+    assert not (lab / "hypotheses" / "H005.yaml").exists()
+
+
+def test_an_option_that_would_make_an_invalid_file_writes_nothing(lab):
+    path = lab / "hypotheses" / "H003.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("experiment.training.epochs: 4",
+                                                             "experiment.training.epoch: 4"), encoding="utf-8")
+    r = run_hyp("new", "H005", "--from", "H003", "--option", "A", lab=lab)
+    assert r.code == 2
+    assert "epoch" in r.err
+    assert not (lab / "hypotheses" / "H005.yaml").exists()
+
+
+@pytest.mark.parametrize("args", [["show", "../H003"], ["verdict", "../H003"], ["validate", "../H003"],
+                                  ["record", "../H003", "--metric", "score=1"], ["amend", "../H003", "--reason", "x"]])
+def test_every_command_refuses_a_path_for_an_id(lab, args):
+    r = run_hyp(*args, lab=lab)
+    assert r.code == 2
+    assert "not a hypothesis id" in r.err
+    assert not (lab / ".hyp" / "mlflow.db").exists()

@@ -1,0 +1,133 @@
+"""The Tracker contract, run against real MLflow on a temporary SQLite store."""
+
+import shutil
+
+import pytest
+
+from hyp.errors import BadInput
+from hyp.trackers.base import DatasetRecord, process_tags, tracked_run
+from hyp.trackers.mlflow_store import MAX_PARAM, MlflowTracker
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, blank_store):
+    root = tmp_path_factory.mktemp("store")
+    shutil.copyfile(blank_store, root / "mlflow.db")
+    return root, f"sqlite:///{root / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="module")
+def tracker(store):
+    root, uri = store
+    return MlflowTracker(uri, "contract", artifact_root=root / "artifacts")
+
+
+def test_a_run_carries_hyp_tags_owner_and_description(tracker):
+    run_id = tracker.start_run(hypothesis_id="H101", kind="record", name="H101", tags={"hyp.version": "v1"},
+                               description="The statement.")
+    run = tracker.client.get_run(run_id)
+    assert run.info.run_name == "H101"
+    assert run.info.status == "RUNNING"
+    tags = run.data.tags
+    assert (tags["hyp.id"], tags["hyp.kind"], tags["hyp.version"]) == ("H101", "record", "v1")
+    assert tags["mlflow.note.content"] == "The statement."
+    assert {k: tags[k] for k in ("hyp.pid", "hyp.host", "hyp.proc_start")} == process_tags()
+    tracker.end_run(run_id)
+    assert tracker.client.get_run(run_id).info.status == "FINISHED"
+
+
+def test_params_metrics_and_history_are_kept(tracker):
+    run_id = tracker.start_run(hypothesis_id="H102", kind="run", name="H102")
+    long = "x" * (MAX_PARAM + 500)
+    tracker.log_params(run_id, {"training.epochs": 6, "training.learning_rate": 0.0002, "prompt": long})
+    tracker.log_metrics(run_id, {"score": 4.5, "points": 29, "skipped": None})
+    tracker.log_metric_history(run_id, "train_loss", [(0, 2.0), (1, 1.5), (2, 1.25)])
+    tracker.end_run(run_id)
+
+    (record,) = tracker.runs("H102")
+    assert record.params["training.epochs"] == "6"
+    assert record.params["training.learning_rate"] == "0.0002"
+    assert len(record.params["prompt"]) <= MAX_PARAM
+    assert "sha256:" in record.params["prompt"]  # shortened, but still tells values apart
+    assert record.metrics["score"] == 4.5 and record.metrics["points"] == 29
+    assert "skipped" not in record.metrics
+    assert tracker.metric_history(run_id, "train_loss") == [(0, 2.0), (1, 1.5), (2, 1.25)]
+    assert (record.hypothesis_id, record.kind, record.status, record.name) == ("H102", "run", "FINISHED", "H102")
+
+
+def test_child_runs_point_at_their_parent(tracker):
+    parent = tracker.start_run(hypothesis_id="H103", kind="run", name="H103")
+    child = tracker.start_run(hypothesis_id="H103", kind="replicate", name="H103-r1", parent_run_id=parent)
+    tracker.end_run(child)
+    tracker.end_run(parent)
+    records = {r.run_id: r for r in tracker.runs("H103")}
+    assert records[child].parent_run_id == parent
+    assert records[parent].parent_run_id is None
+
+
+def test_runs_are_filtered_by_hypothesis_and_ignore_foreign_runs(tracker):
+    a = tracker.start_run(hypothesis_id="H104", kind="record", name="H104")
+    b = tracker.start_run(hypothesis_id="H105", kind="record", name="H105")
+    foreign = tracker.client.create_run(tracker.experiment_id, run_name="someone else's run").info.run_id
+    assert [r.run_id for r in tracker.runs("H104")] == [a]
+    every = {r.run_id for r in tracker.runs()}
+    assert {a, b} <= every
+    assert foreign not in every
+    for run_id in (a, b, foreign):
+        tracker.end_run(run_id)
+
+
+def test_tracked_run_ends_finished_failed_or_killed(tracker):
+    with tracked_run(tracker, hypothesis_id="H106", kind="run", name="ok") as ok:
+        pass
+    with pytest.raises(ValueError), tracked_run(tracker, hypothesis_id="H106", kind="run", name="boom") as boom:
+        raise ValueError("out of memory, sort of")
+    with pytest.raises(KeyboardInterrupt), tracked_run(tracker, hypothesis_id="H106", kind="run",
+                                                       name="ctrl-c") as stopped:
+        raise KeyboardInterrupt
+    status = {r.run_id: r for r in tracker.runs("H106")}
+    assert status[ok].status == "FINISHED"
+    assert status[boom].status == "FAILED"
+    assert status[boom].tags["hyp.error"] == "ValueError: out of memory, sort of"
+    assert status[stopped].status == "KILLED"
+
+
+def test_artifacts_go_in_and_come_back(tracker, tmp_path):
+    run_id = tracker.start_run(hypothesis_id="H107", kind="record", name="H107")
+    source = tmp_path / "H107.yaml"
+    source.write_text("id: H107\n", encoding="utf-8")
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    (folder / "weights.bin").write_bytes(b"\x00\x01")
+    tracker.log_artifact(run_id, source, "hyp")
+    tracker.log_artifact(run_id, folder, "adapter")
+    tracker.end_run(run_id)
+
+    back = tracker.download_artifact(run_id, "hyp/H107.yaml", tmp_path / "back")
+    assert back.read_text(encoding="utf-8") == "id: H107\n"
+    assert tracker.download_artifact(run_id, "adapter/weights.bin", tmp_path / "back2").read_bytes() == b"\x00\x01"
+    assert tracker.download_artifact(run_id, "hyp/missing.json", tmp_path / "back3") is None
+
+
+def test_a_dataset_is_an_mlflow_input_with_its_digest(tracker):
+    run_id = tracker.start_run(hypothesis_id="H108", kind="run", name="H108")
+    digest = "ab" * 32
+    tracker.log_dataset(run_id, DatasetRecord(name="mix", digest=digest, source="data/curated.json", rows=148))
+    tracker.end_run(run_id)
+    (dataset_input,) = tracker.client.get_run(run_id).inputs.dataset_inputs
+    assert dataset_input.dataset.name == "mix"
+    assert digest.startswith(dataset_input.dataset.digest)
+    assert digest in dataset_input.dataset.profile
+    assert {t.key: t.value for t in dataset_input.tags}["mlflow.data.context"] == "training"
+
+
+def test_a_second_tracker_on_the_same_store_shares_the_experiment(tracker, store):
+    root, uri = store
+    again = MlflowTracker(uri, "contract", artifact_root=root / "artifacts")
+    assert again.experiment_id == tracker.experiment_id
+    assert {r.run_id for r in again.runs()} == {r.run_id for r in tracker.runs()}
+
+
+def test_an_unusable_store_is_bad_input():
+    with pytest.raises(BadInput, match="tracking store"):
+        MlflowTracker("bogus://nowhere", "contract")
