@@ -157,7 +157,13 @@ def test_a_large_amendment_can_be_followed_by_another_change(lab):
     path.write_text(edit("Prediction 3: a long", "Prediction 3: a longer", path.read_text(encoding="utf-8")),
                     encoding="utf-8")
     assert run_hyp("amend", "H006", "--reason", "relabelled a prediction", lab=lab).code == 0
-    assert run_hyp("verdict", "H006", lab=lab).code == 0
+    amended = run_hyp("verdict", "H006", "--json", lab=lab)
+    assert amended.code == 0
+    (amendment,) = amended.json["lock"]["amendments"]
+    assert amendment["reason"] == "relabelled a prediction"
+    (change,) = amendment["changes"]  # kept whole, though too large for an MLflow tag
+    assert change["field"] == "predictions"
+    assert [p["label"] for p in change["new"]][3].startswith("Prediction 3: a longer")
     path.write_text(edit('op: ">=", value: 9.0}', 'op: ">=", value: 8.0}', path.read_text(encoding="utf-8")),
                     encoding="utf-8")
     r = run_hyp("verdict", "H006", "--json", lab=lab)

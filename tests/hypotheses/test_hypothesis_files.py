@@ -168,12 +168,30 @@ def test_defaults_fill_what_the_file_leaves_out(lab):
     assert e.model.quantization == "none"
 
 
-@pytest.mark.parametrize(("old", "new"), [("epochs: 6", "epochs: true"),
-                                          ("  eval:", "  replicates: true\n  eval:")])
-def test_a_boolean_is_not_a_number(lab, old, new):
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ("epochs: 6", "epochs: true", "epochs"),
+    ("  eval:", "  replicates: true\n  eval:", "replicates"),
+    ("select_top: 100", "select_top: false", "select_top"),
+])
+def test_a_boolean_is_not_a_number(lab, old, new, field):
     (lab / "hypotheses" / "H003.yaml").write_text(edit(old, new), encoding="utf-8")
     r = run_hyp("validate", lab=lab)
     assert r.code == 2
+    assert len(r.err_lines) == 1
+    assert field in r.err
+
+
+def test_a_boolean_for_a_number_names_its_own_line(lab):
+    text = edit("  eval:", "  replicates: true\n  eval:")
+    (lab / "hypotheses" / "H003.yaml").write_text(text, encoding="utf-8")
+    r = run_hyp("validate", lab=lab)
+    assert f"H003.yaml:{line_of(text, 'replicates: true')}: " in r.err
+
+
+def test_a_boolean_inside_a_range_is_not_a_number(lab):
+    text = edit("op: between, value: [8.8, 9.2]", "op: between, value: [true, 9.2]")
+    (lab / "hypotheses" / "H003.yaml").write_text(text, encoding="utf-8")
+    assert run_hyp("validate", lab=lab).code == 2
 
 
 def test_a_criterion_threshold_must_be_a_number(lab):
@@ -208,3 +226,16 @@ def test_list_skips_a_broken_file_and_says_so(lab):
     assert r.code == 0
     assert [row["id"] for row in r.json] == ["H003"]
     assert "H004.yaml" in r.err and "file name" in r.err
+
+
+def test_an_edit_in_the_same_timestamp_tick_is_not_missed(lab):
+    import os
+
+    (lab / ".hyp").mkdir()
+    assert run_hyp("list", lab=lab).code == 0  # fills the parse cache
+    path = lab / "hypotheses" / "H003.yaml"
+    before = os.stat(path)
+    path.write_text(edit("epochs: 6", "epochs: 5"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as if both writes fell in one clock tick
+    r = run_hyp("show", "H003", "--json", lab=lab)
+    assert r.json["hypothesis"]["experiment"]["training"]["epochs"] == 5

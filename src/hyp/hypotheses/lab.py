@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -113,7 +114,7 @@ class Lab:
     def ids(self) -> list[str]:
         if not self.hypotheses_dir.is_dir():
             return []
-        ids = [p.stem for p in self.hypotheses_dir.glob("*.yaml") if ID_RE.match(p.stem)]
+        ids = [p.stem for p in self.hypotheses_dir.glob("*.yaml") if ID_RE.fullmatch(p.stem)]
         return sorted(ids, key=lambda s: (len(s), s))
 
     # --- files ---
@@ -134,11 +135,12 @@ class Lab:
         path = self.hypothesis_path(hid)
         cache = self._parsed()
         try:
-            st = path.stat()
+            # Keyed by content: an mtime can miss a same-size edit within one clock tick.
+            st = hashlib.sha256(path.read_bytes()).hexdigest()
         except FileNotFoundError:
             st = None
         entry = cache.get(hid)
-        if st is not None and entry and entry["stat"] == [st.st_mtime_ns, st.st_size]:
+        if st is not None and entry and entry["stat"] == st:
             hyp = Hypothesis.model_validate(entry["data"])
             try:
                 self._check_paths(hyp, Document(path=self._rel(path), data=entry["data"]))
@@ -147,7 +149,7 @@ class Lab:
             return hyp
         hyp, _ = self.read(hid)
         if st is not None:
-            cache[hid] = {"stat": [st.st_mtime_ns, st.st_size], "data": hyp.model_dump(mode="json")}
+            cache[hid] = {"stat": st, "data": hyp.model_dump(mode="json")}
             self._parsed_dirty = True
         return hyp
 
@@ -162,7 +164,7 @@ class Lab:
 
             try:
                 data = json.loads((self.state_dir / "parsed.json").read_text())
-                self._parsed_cache = data if data.get("version") == 1 else {}
+                self._parsed_cache = data if data.get("version") == 2 else {}
             except (OSError, ValueError):
                 self._parsed_cache = {}
             self._parsed_cache.pop("version", None)
@@ -175,7 +177,7 @@ class Lab:
 
         from hyp.files import write_atomic
 
-        write_atomic(self.state_dir / "parsed.json", json.dumps({"version": 1, **self._parsed()}))
+        write_atomic(self.state_dir / "parsed.json", json.dumps({"version": 2, **self._parsed()}))
         self._parsed_dirty = False
 
     def problems(self, hid: str) -> list[str]:
@@ -218,6 +220,6 @@ class Lab:
 
 
 def check_id(hid: str) -> str:
-    if not ID_RE.match(hid or ""):
+    if not isinstance(hid, str) or not ID_RE.fullmatch(hid):
         raise BadInput(f"{hid!r}: not a hypothesis id (expected H followed by three or more digits, e.g. H004)")
     return hid

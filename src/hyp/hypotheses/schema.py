@@ -20,17 +20,20 @@ Op = Literal[">=", "<=", ">", "<", "==", "between"]
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_booleans_for_numbers(cls, data):
+    def _no_booleans_for_numbers(cls, value, info):
         # Pydantic's lax mode reads `epochs: true` as 1; a boolean where a number belongs is a mistake.
-        if isinstance(data, dict):
-            for name, f in cls.model_fields.items():
-                value = data.get(name)
-                types = get_args(f.annotation) or (f.annotation,)
-                if isinstance(value, bool) and bool not in types and (int in types or float in types):
-                    raise ValueError(f"{name}: expected a number, got {str(value).lower()}")
-        return data
+        annotation = cls.model_fields[info.field_name].annotation
+        types = set(get_args(annotation) or (annotation,))
+        for t in list(types):
+            types |= set(get_args(t))  # tuple[float, float] inside a union
+        if bool in types or not (int in types or float in types):
+            return value
+        items = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, bool) for v in items):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 class Condition(Strict):
