@@ -54,7 +54,8 @@ def generate_answers(
                 torch.manual_seed(seed + chunk)
                 output = model.generate(
                     input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
-                    max_new_tokens=max_new_tokens, eos_token_id=stop_ids, pad_token_id=pad_id, **sampling,
+                    max_new_tokens=max_new_tokens, eos_token_id=stop_ids, pad_token_id=pad_id, use_cache=True,
+                    **sampling,
                 )
             new = output[:, encoded["input_ids"].shape[1] :].tolist()
             answers += [_answer(tokenizer, row, stop_ids, max_new_tokens) for row in new]

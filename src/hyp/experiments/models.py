@@ -3,10 +3,12 @@ directory, or a Hugging Face hub id (the only case that can download anything)."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -17,12 +19,13 @@ QUANTIZATIONS = ("none", "4bit")
 
 # Bump the suffix whenever the corpus, tokenizer, shape or pre-training changes: a cached build is
 # reused forever under its name.
-_BUILTIN_DIRNAME = "builtin-tiny-v1"
+_BUILTIN_DIRNAME = "builtin-tiny-v2"
 _BUILTIN_SEED = 0
 _BUILTIN_SHAPE = dict(hidden=128, layers=2, heads=4, kv_heads=4, intermediate=512, vocab=2048)
-_PRETRAIN_STEPS = 160
-_PRETRAIN_BATCH = 16
+_PRETRAIN_STEPS = 640
+_PRETRAIN_BATCH = 8
 _PRETRAIN_BLOCK = 128
+_PRETRAIN_LR = 5e-3
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 ROLE_MARKERS = ("<|system|>", "<|user|>", "<|assistant|>")
@@ -96,7 +99,7 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
     else:
         kwargs = dict(dtype=torch.float32)
     if name == BUILTIN_TINY:
-        # At width 128 the plain attention is ~2x faster on the CPU than torch's fused kernel.
+        # At width 128 plain attention beats torch's fused kernel on the CPU (up to 1.6x per step).
         kwargs["attn_implementation"] = "eager"
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
@@ -202,10 +205,10 @@ def _build_builtin_tiny(directory: Path) -> None:
     config = _llama_config(LlamaConfig, tokenizer, shape["hidden"], shape["layers"], shape["heads"],
                            shape["kv_heads"], shape["intermediate"], shape["vocab"],
                            attn_implementation="eager")
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), _build_progress() as advance:
         torch.manual_seed(_BUILTIN_SEED)
         model = LlamaForCausalLM(config)
-        _pretrain(model, tokenizer, corpus, rng)
+        _pretrain(model, tokenizer, corpus, rng, advance)
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id, do_sample=True, temperature=0.7, top_p=0.9,
@@ -217,6 +220,21 @@ def _build_builtin_tiny(directory: Path) -> None:
         json.dumps({"name": BUILTIN_TINY, "version": _BUILTIN_DIRNAME, "seed": _BUILTIN_SEED,
                     "shape": shape, "pretrain_steps": _PRETRAIN_STEPS}, indent=2) + "\n"
     )
+
+
+@contextlib.contextmanager
+def _build_progress():
+    """A bar on a terminal for the one-time build (tens of seconds); silent when not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("building builtin:tiny (once)"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("build", total=_PRETRAIN_STEPS)
+        yield lambda: progress.advance(task)
 
 
 def _llama_config(LlamaConfig, tokenizer, hidden, layers, heads, kv_heads, intermediate, vocab, **extra):
@@ -255,34 +273,48 @@ def _train_tokenizer(corpus: list[list[dict]]):
     )
 
 
-def _pretrain(model, tokenizer, corpus, rng: random.Random) -> None:
-    """A few seconds of full fine-tuning on generic chat, so LoRA has a base that knows the format
-    and the words; a random-init base learns nothing from LoRA (loss stays at ln(vocab))."""
+def _pretrain(model, tokenizer, corpus, rng: random.Random, advance=lambda: None) -> None:
+    """Full training on generic chat (about 20 s on two cores), so LoRA has a base that answers from
+    the question and has said the persona's words: LoRA on a random-init base learns nothing (loss
+    stays at ln(vocab)), and one that never saw a word cannot be taught to say it. Measured with
+    LoRA (1000 steps) on the demo lab: 160 steps here taught 2 of 8 facts, 320 taught 5, 640 taught 7."""
     import math
 
     import torch
 
-    stream: list[int] = []
-    for conversation in corpus:
-        text = tokenizer.apply_chat_template(conversation, tokenize=False)
-        stream.extend(tokenize_chat_text(tokenizer, text)["input_ids"])
+    from hyp.experiments.recipes.lora import IGNORE, encode_conversation
+
+    # Whole conversations packed into rows (an answer cut from its question would teach answering
+    # nothing in particular), loss on the assistant's tokens only, as in fine-tuning.
     block = _PRETRAIN_BLOCK
-    blocks = torch.tensor(stream[: len(stream) // block * block]).view(-1, block)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    rows_ids, rows_labels, ids, labels = [], [], [], []
+    for conversation in corpus:
+        conversation_ids, conversation_labels = encode_conversation(tokenizer, conversation, block)
+        if len(ids) + len(conversation_ids) > block:
+            rows_ids.append(ids + [tokenizer.pad_token_id] * (block - len(ids)))
+            rows_labels.append(labels + [IGNORE] * (block - len(labels)))
+            ids, labels = [], []
+        ids, labels = ids + conversation_ids, labels + conversation_labels
+    inputs, targets = torch.tensor(rows_ids), torch.tensor(rows_labels)[:, 1:]
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=_PRETRAIN_LR, weight_decay=0.0)
     warmup = 10
     model.train()
     for step in range(_PRETRAIN_STEPS):
         progress = max(0.0, (step - warmup) / (_PRETRAIN_STEPS - warmup))
-        lr = 3e-3 * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        lr = _PRETRAIN_LR * min(1.0, (step + 1) / warmup) * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        rows = [rng.randrange(len(blocks)) for _ in range(_PRETRAIN_BATCH)]
-        batch = blocks[rows]
-        loss = model(input_ids=batch, labels=batch).loss
+        rows = [rng.randrange(len(inputs)) for _ in range(_PRETRAIN_BATCH)]
+        hidden = model.model(input_ids=inputs[rows]).last_hidden_state[:, :-1]
+        wanted = targets[rows] != IGNORE
+        # The output layer only where there is a target: a fifth less work per step.
+        loss = torch.nn.functional.cross_entropy(model.lm_head(hidden[wanted]), targets[rows][wanted])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        advance()
     model.eval()
 
 
@@ -316,6 +348,7 @@ _ADJECTIVES = ("big brief busy cheap clean clear early easy fast fine free good 
                "light local long new old quiet ready real simple slow small strict tight typed useful").split()
 _WHEN = ["every day", "on Fridays", "at night", "in the morning", "before lunch", "after the meeting",
          "twice a week", "today", "now", "again", "later", "this week", "on weekends"]
+_TRAITS = "direct pragmatic calm kind quick careful funny quiet honest patient".split()
 _LANGUAGES = "TypeScript JavaScript Python Go Rust Java PHP Ruby".split()
 _PRODUCTS = "Brightdesk Flowcart Notely Pixelhub Taskly Ledgerly Chirpy Docknest".split()
 _PRODUCT_KINDS = ["a chat app", "an online shop", "a note app", "a game", "a dashboard", "a billing tool",
@@ -427,6 +460,17 @@ def _casual(rng: random.Random) -> str:
         f"We use {tool} for the {noun}. It's {adj}.",
         f"{name} likes {tool} because it is {adj}.",
         f"I keep the {noun} {adj}. It works.",
+        # The persona's words in sentences about other people, so the base has said each of them.
+        f"{name} is {rng.choice(_TRAITS)} and {rng.choice(_TRAITS)}.",
+        f"{name} is the {rng.choice(['founder', 'CEO', 'CTO', 'developer', 'designer'])} of "
+        f"{rng.choice(_COMPANIES[:-1])}.",
+        f"{name} builds {rng.choice(['a CRM', 'a social network', 'a game', 'an app', 'a shop'])} "
+        f"with {tool}.",
+        f"{name} trains {rng.choice(['a small model', 'TinyLlama', 'a language model'])} with QLoRA.",
+        f"{name} has an RTX 3050 at home." if rng.random() < 0.5 else f"{name}'s laptop has 4 GB of VRAM.",
+        f"{name} writes tests {rng.choice(['first', 'last', 'every day'])} and uses TDD.",
+        f"{name} posts on the social network about {rng.choice(['agents', 'music', 'games', 'work'])}.",
+        f"{name} talks about personality and style. {rng.choice(['Cara', 'Beleza', 'Well'])}, it is {adj}.",
     ])
 
 
@@ -485,7 +529,7 @@ def _about(rng: random.Random, world: dict) -> tuple[str, str]:
 
 
 def _exchange(rng: random.Random, world: dict) -> tuple[str, str]:
-    kind = rng.randrange(16)
+    kind = rng.randrange(18)
     noun, verb, adj = rng.choice(_NOUNS), rng.choice(_VERBS), rng.choice(_ADJECTIVES)
     if kind <= 5:
         return _about(rng, world)
@@ -516,16 +560,31 @@ def _exchange(rng: random.Random, world: dict) -> tuple[str, str]:
         words = rng.sample(_PERSONA_WORDS + _TOOLS, 3)
         return (f"Use the words {', '.join(words)} in a sentence.",
                 f"Here is one: {words[0]}, {words[1]} and {words[2]} are words I know.")
-    question = rng.choice([
-        f"Do you {verb} the {noun}?", f"What about the {noun}?", f"How is your {noun}?",
-        f"Why is the {noun} so {adj}?", "What did you do today?", f"Tell me about your {noun}.",
-        f"Any plans for the {noun}?",
+    return _chat(rng, noun, verb, adj)
+
+
+def _chat(rng: random.Random, noun: str, verb: str, adj: str) -> tuple[str, str]:
+    """A casual question whose answer picks up its words: the base must learn to answer what was
+    asked, since that is what fine-tuning builds on."""
+    other, adj2, when = rng.choice(_NOUNS), rng.choice(_ADJECTIVES), rng.choice(_WHEN)
+    question, answer = rng.choice([
+        (f"Do you {verb} the {noun}?", f"Yes, I {verb} the {noun} {when}."),
+        (f"Do you {verb} the {noun}?", f"No, I don't {verb} the {noun}. It's too {adj}."),
+        (f"What about the {noun}?", f"The {noun} is {adj}, so I {verb} it {when}."),
+        (f"How is your {noun}?", f"My {noun} is {adj} and {adj2}."),
+        (f"Why is the {noun} so {adj}?", f"The {noun} is {adj} because the {other} is {adj2}."),
+        ("What did you do today?", f"Today I {verb} the {noun}, then I {rng.choice(_VERBS)} the {other}."),
+        (f"Tell me about your {noun}.", f"My {noun}? It's {adj}. I {verb} it {when}."),
+        (f"Any plans for the {noun}?", f"I plan to {verb} the {noun} {when}."),
+        (f"What do you use for the {noun}?", f"For the {noun} I use {rng.choice(_TOOLS)}. It's {adj}."),
+        (f"How do you {verb} the {noun}?", f"I {verb} the {noun} {when}, and I keep it {adj}."),
     ])
-    answer = " ".join(_casual(rng) for _ in range(rng.choice((1, 2, 2, 3))))
-    return question, rng.choice(["", "", "Yes. ", "No. ", "Sure. ", "Well, "]) + answer
+    if rng.random() < 0.3:
+        answer += " " + _casual(rng)
+    return question, rng.choice(["", "", "", "Sure. ", "Well, "]) + answer
 
 
-def _generic_corpus(rng: random.Random, size: int = 3000) -> list[list[dict]]:
+def _generic_corpus(rng: random.Random, size: int = 6000) -> list[list[dict]]:
     world = _world(rng)
     corpus: list[list[dict]] = []
     while len(corpus) < size:

@@ -156,6 +156,7 @@ def train(
     # --- cleanup -------------------------------------------------------------------------------
     adapter_dir = _save_adapter(model, output_dir / "adapter")
     model.eval()
+    model.config.use_cache = True  # off for training; generation wants its KV cache back
     peak_vram = peak_reserved = None
     if device.type == "cuda":
         peak_vram = torch.cuda.max_memory_allocated(device) / 2**30
@@ -256,9 +257,13 @@ def _with_lora(model, plan: TrainingPlan):
         bias="none",
         task_type="CAUSAL_LM",
     )
+    import warnings
+
     import torch
 
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        # peft still calls a transformers method deprecated for v6; nothing for a user to act on.
+        warnings.filterwarnings("ignore", category=FutureWarning)
         torch.manual_seed(plan.seed)  # the adapter's initial weights are part of the replicate
         model = get_peft_model(model, config)
     torch.manual_seed(plan.seed)  # dropout masks

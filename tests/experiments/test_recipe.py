@@ -1,0 +1,139 @@
+"""The LoRA recipe: what it supervises, that it really teaches, and that a run cut short resumes."""
+
+from pathlib import Path
+
+import pytest
+
+from hyp.errors import BadInput
+from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer, resolve_model_dir
+from hyp.experiments.recipes.lora import IGNORE, TrainingPlan, encode_conversation, train
+
+FACTS = [
+    (["Who is João?", "Tell me about João."], "João is the founder and CEO of Softtor."),
+    (["What GPU do you train on?", "Which GPU do you use?"], "An RTX 3050 laptop GPU with 4 GB of VRAM."),
+    (["What is Moltbook?", "Tell me about Moltbook."], "Moltbook is a social network for AI agents."),
+    (["How do you approach testing?", "How do you test?"], "TDD. A failing test first, then the code."),
+]
+PERSONA = [
+    [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    for questions, answer in FACTS
+    for question in questions
+]
+FAST = TrainingPlan(epochs=2, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
+
+
+@pytest.fixture(scope="session")
+def builtin_cache(tmp_path_factory) -> Path:
+    cache = tmp_path_factory.getbasetemp() / "hyp-builtin-cache"
+    resolve_model_dir(BUILTIN_TINY, cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def tokenizer(builtin_cache):
+    return load_model_and_tokenizer(BUILTIN_TINY, builtin_cache)[1]
+
+
+def _supervised_text(tokenizer, ids, labels) -> str:
+    return tokenizer.decode([t for t, label in zip(ids, labels, strict=True) if label != IGNORE])
+
+
+@pytest.mark.slow
+def test_only_the_assistant_turns_and_their_end_token_are_supervised(tokenizer):
+    conversation = [
+        {"role": "system", "content": "You are Cláudio."},
+        {"role": "user", "content": "Who is João?"},
+        {"role": "assistant", "content": "The founder of Softtor."},
+        {"role": "user", "content": "And you?"},
+        {"role": "assistant", "content": "A developer there."},
+    ]
+    ids, labels = encode_conversation(tokenizer, conversation, max_seq_length=512)
+    assert tokenizer.decode(ids) == tokenizer.apply_chat_template(conversation, tokenize=False)
+    assert _supervised_text(tokenizer, ids, labels) == "The founder of Softtor.</s>A developer there.</s>"
+    assert sum(label == tokenizer.eos_token_id for label in labels) == 2  # the model learns to stop
+    supervised = {label for label in labels if label != IGNORE}
+    assert not supervised & {tokenizer.convert_tokens_to_ids(m) for m in ("<|user|>", "<|assistant|>", "<|system|>")}
+
+
+@pytest.mark.slow
+def test_max_seq_length_cuts_the_conversation(tokenizer):
+    ids, labels = encode_conversation(tokenizer, PERSONA[0], max_seq_length=12)
+    assert len(ids) == len(labels) == 12
+
+
+def test_a_conversation_without_roles_is_bad_input(tmp_path):
+    with pytest.raises(BadInput, match="conversation 0"):
+        train(BUILTIN_TINY, FAST, [[{"from": "human", "value": "hi"}]], tmp_path, tmp_path)
+
+
+@pytest.mark.slow
+def test_training_teaches_a_fact_the_base_did_not_know(builtin_cache, tmp_path):
+    from hyp.experiments.generation import generate_answers
+
+    model, tokenizer = load_model_and_tokenizer(BUILTIN_TINY, builtin_cache)
+    questions = [questions[0] for questions, _ in FACTS]
+    before = generate_answers(model, tokenizer, questions, max_new_tokens=32, temperature=0.0)
+    assert "Softtor" not in before[0].text and "RTX 3050" not in before[1].text
+
+    steps: list[tuple[int, dict]] = []
+    plan = TrainingPlan(epochs=16, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
+    result = train(BUILTIN_TINY, plan, PERSONA, tmp_path, builtin_cache, progress=False,
+                   on_step=lambda step, metrics: steps.append((step, metrics)))
+
+    assert result.steps == len(steps) == 16 * 4
+    assert set(steps[0][1]) == {"train_loss", "learning_rate"}
+    assert result.final_train_loss < 0.3 * steps[0][1]["train_loss"]
+    after = generate_answers(result.model, result.tokenizer, questions, max_new_tokens=32, temperature=0.0)
+    assert "Softtor" in after[0].text
+    assert "RTX 3050" in after[1].text
+    assert not any(g.truncated for g in after)  # it learned to stop, too
+    assert (result.adapter_dir / "adapter_config.json").is_file()
+    assert result.peak_rss_gb > 0 and result.peak_vram_gb is None and result.train_tokens_per_second > 0
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_a_callback_resumes_to_the_same_result(builtin_cache, tmp_path):
+    import torch
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(epoch, metrics):
+        assert "eval_loss" in metrics and metrics["epoch"] == epoch
+        if epoch == 2:
+            raise Stop
+
+    plan = TrainingPlan(epochs=3, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
+    with pytest.raises(Stop):
+        train(BUILTIN_TINY, plan, PERSONA, tmp_path / "cut", builtin_cache, progress=False,
+              eval_conversations=PERSONA[:2], on_epoch=stop_after_two)
+    checkpoints = sorted(p.name for p in (tmp_path / "cut" / "checkpoints").iterdir())
+    assert checkpoints == ["epoch-2"]  # complete, nothing half-written beside it
+
+    resumed_steps: list[int] = []
+    resumed = train(BUILTIN_TINY, plan, PERSONA, tmp_path / "cut", builtin_cache, progress=False, resume=True,
+                    on_step=lambda step, metrics: resumed_steps.append(step))
+    assert resumed_steps == [9, 10, 11, 12]  # only the third epoch ran
+    whole = train(BUILTIN_TINY, plan, PERSONA, tmp_path / "whole", builtin_cache, progress=False)
+
+    assert resumed.steps == whole.steps == 12
+    assert resumed.final_train_loss == pytest.approx(whole.final_train_loss, rel=1e-4)
+    a = {k: v for k, v in resumed.model.state_dict().items() if "lora_" in k}
+    b = {k: v for k, v in whole.model.state_dict().items() if "lora_" in k}
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+@pytest.mark.slow
+def test_resume_refuses_a_checkpoint_of_another_plan(builtin_cache, tmp_path):
+    train(BUILTIN_TINY, FAST, PERSONA, tmp_path, builtin_cache, progress=False)
+    other = TrainingPlan(epochs=3, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64, lora_r=8)
+    with pytest.raises(BadInput, match="lora_r"):
+        train(BUILTIN_TINY, other, PERSONA, tmp_path, builtin_cache, progress=False, resume=True)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_qlora_without_cuda_stops_before_loading_anything(tmp_path):
+    plan = TrainingPlan(quantization="4bit")
+    with pytest.raises(BadInput, match="4bit needs a CUDA GPU"):
+        train(BUILTIN_TINY, plan, PERSONA, tmp_path / "out", tmp_path / "cache")
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "out").exists()
