@@ -215,3 +215,13 @@ def blank_store(tmp_path_factory) -> Path:
 def lab(tmp_path) -> Path:
     """A fresh lab with H003 and no store."""
     return make_lab(tmp_path / "lab")
+
+
+@pytest.fixture(scope="session")
+def builtin_cache(tmp_path_factory) -> Path:
+    """One builtin:tiny build shared by the model, recipe and generation tests (a build costs ~25 s)."""
+    from hyp.experiments.models import BUILTIN_TINY, resolve_model_dir
+
+    cache = tmp_path_factory.getbasetemp() / "hyp-builtin-cache"
+    resolve_model_dir(BUILTIN_TINY, cache)
+    return cache

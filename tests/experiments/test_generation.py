@@ -1,21 +1,13 @@
 """Generation: batched answers that match one-by-one ones, seeded sampling, and an honest
 `truncated` flag."""
 
-from pathlib import Path
 
 import pytest
 
 from hyp.experiments.generation import generate_answers
-from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer, resolve_model_dir
+from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer
 
 PROMPTS = ["What is the capital of France?", "Who is Ana?", "What is TypeScript?", "Hello!"]
-
-
-@pytest.fixture(scope="session")
-def builtin_cache(tmp_path_factory) -> Path:
-    cache = tmp_path_factory.getbasetemp() / "hyp-builtin-cache"
-    resolve_model_dir(BUILTIN_TINY, cache)
-    return cache
 
 
 @pytest.fixture(scope="session")

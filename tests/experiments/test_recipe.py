@@ -1,11 +1,10 @@
 """The LoRA recipe: what it supervises, that it really teaches, and that a run cut short resumes."""
 
-from pathlib import Path
 
 import pytest
 
 from hyp.errors import BadInput
-from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer, resolve_model_dir
+from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer
 from hyp.experiments.recipes.lora import IGNORE, TrainingPlan, encode_conversation, train
 
 FACTS = [
@@ -20,13 +19,6 @@ PERSONA = [
     for question in questions
 ]
 FAST = TrainingPlan(epochs=2, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
-
-
-@pytest.fixture(scope="session")
-def builtin_cache(tmp_path_factory) -> Path:
-    cache = tmp_path_factory.getbasetemp() / "hyp-builtin-cache"
-    resolve_model_dir(BUILTIN_TINY, cache)
-    return cache
 
 
 @pytest.fixture(scope="session")
