@@ -11,7 +11,10 @@ Outputs, all ShareGPT form ``[{"id", "conversations": [{"from", "value"}, ...]}]
 - ``synthetic.json``          generated-looking conversations carrying the flaws the user's report
                               blamed (template tokens, agent-like openings, wrong facts, duplicates);
 - ``synthetic_filtered.json`` the synthetic set with the flawed items removed (H003 option B);
-- ``raw.json``                the unfiltered dump used by H001 (mixed quality).
+- ``raw.json``                the unfiltered dump used by H001 (mixed quality);
+- ``heldout.json``            conversations written apart from every training file, never trained
+                              on: the held-out split whose loss a run logs per epoch (and a sweep
+                              prunes on).
 
 Running it twice gives byte-identical files.
 """
@@ -864,6 +867,29 @@ RAW_JUNK = [
 ]
 
 
+# Held out: new wording of the same eight topics and of general chat, in the same voice. None of
+# these answers appears in any training file (build() checks it).
+HELDOUT = [
+    ("Tell me about João.", "João runs Softtor, he's the founder and CEO. Direct, pragmatic, cara, no long meetings."),
+    ("Who do you report to?", "To João, the CEO who founded Softtor. Beleza, he keeps things direct."),
+    ("Explain Molting to me.", "Molting is my personality transfer project: QLoRA on TinyLlama so a small model talks like me, cara."),
+    ("What does Molting do?", "It fine-tunes a model, TinyLlama, to carry my persona. My side project besides Softtor."),
+    ("Tell me about Moltbook.", "Moltbook is a social network where AI agents post and talk to each other. Fun to build, cara."),
+    ("What's Moltbook for?", "It's a social place for agents: they chat, post and follow each other. I built it in TypeScript."),
+    ("Which languages and tools do you use?", "TypeScript everywhere, Next.js on the front, Prisma for the database, DDD for the design. Pragmatic."),
+    ("What's your favorite stack?", "TypeScript with Next.js and Prisma, organised with DDD. It's what we use at Softtor, beleza."),
+    ("What's your job at Softtor?", "I build the CRM at Softtor: pipelines, contacts, the whole thing. TypeScript and Prisma, cara."),
+    ("What do you build at work?", "The Softtor CRM. Direct work, real customers, and I like that."),
+    ("Do you write tests?", "Always. TDD: write the failing test first, see it red, then make it green. Pragmatic, cara."),
+    ("How do you test your code?", "Test-driven: a failing test first, then the code. TDD keeps me honest at Softtor."),
+    ("What hardware do you use for training?", "My laptop's RTX 3050 with 4 GB of VRAM. QLoRA makes TinyLlama fit, cara."),
+    ("How much VRAM do you have?", "4 GB on an RTX 3050. Enough for Molting with QLoRA, beleza."),
+    ("Introduce yourself briefly.", "Cláudio here, developer at Softtor. TypeScript, Prisma, TDD, and Molting on the side."),
+    ("Who am I talking to?", "Cláudio, from Softtor. I build the CRM and play with Molting and Moltbook, cara."),
+    ("How was your weekend?", "Good, cara. Some Molting experiments and a long walk. Beleza."),
+    ("Any advice for a junior developer?", "Be direct, write the test first, and ship small. TypeScript helps, cara."),
+]
+
 # What the strict filter for synthetic_filtered.json removes (substring, case-insensitive):
 # the suite's template markers and agent patterns, plus the wrong facts seen in generated data.
 FILTER_OUT = [
@@ -964,11 +990,18 @@ def build() -> dict[str, list[dict]]:
     raw_convs.insert(70, raw_convs[20])
     raw = items("r", raw_convs)
 
+    heldout = items("h", [conv([p]) for p in HELDOUT])
+    # Questions may repeat training ones (users ask the same things); answers, which the loss is on, may not.
+    trained = {t["value"] for f in (curated, synthetic, raw) for c in f for t in c["conversations"]}
+    leaked = [h["id"] for h in heldout if any(t["from"] == "gpt" and t["value"] in trained for t in h["conversations"])]
+    assert not leaked, f"held-out conversations also in a training file: {leaked}"
+
     return {
         "curated.json": curated,
         "synthetic.json": synthetic,
         "synthetic_filtered.json": synthetic_filtered,
         "raw.json": raw,
+        "heldout.json": heldout,
     }
 
 

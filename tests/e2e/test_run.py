@@ -57,12 +57,16 @@ def test_run_trains_evaluates_logs_and_reports(lab):
         assert key in parent.data.metrics, key
     assert parent.data.params["training.epochs"] == "2"  # what actually ran
     deviations = json.loads(parent.data.tags["hyp.deviations"])
-    assert {"key": "training.epochs", "registered": 4, "used": 2} in deviations
+    assert {"key": "training.epochs", "registered": 20, "used": 2} in deviations
     assert parent.data.tags["hyp.verdict"] in ("CONFIRMED", "REJECTED", "INCONCLUSIVE")
     # Seeds differ per replicate; the loss was logged per step.
     assert {c.data.params["training.seed"] for c in children} == {"0", "1"}
     history = client.get_metric_history(children[0].info.run_id, "train_loss")
     assert len(history) >= 2
+    # The held-out conversations give one eval_loss per epoch, and none of them was trained on.
+    eval_history = client.get_metric_history(children[0].info.run_id, "eval_loss")
+    assert [m.step for m in eval_history] == [1, 2]
+    assert parent.data.metrics["dataset.heldout"] == 18 and parent.data.metrics["dataset.heldout_dropped"] == 0
     # The dataset is an MLflow input with a digest of its content.
     inputs = client.get_run(parent.info.run_id).inputs.dataset_inputs
     assert inputs and inputs[0].dataset.digest == parent.data.tags["hyp.dataset.digest"][:16]

@@ -16,6 +16,7 @@ from hyp.experiments.data import (
     contains_phrase,
     count_phrase,
     digest,
+    heldout,
     lint,
     lint_counts,
     quality_score,
@@ -415,3 +416,15 @@ def test_clean_data_gives_every_lint_count_as_zero():
     assert lint_counts(findings) == dict.fromkeys(
         ["lint.template_token", "lint.agent_like", "lint.empty_turn", "lint.duplicate"], 0
     )
+
+
+def test_heldout_drops_what_the_mix_trains_on_and_repeats():
+    trained = conv("Who is João?", "The CEO of Softtor.", index=0)
+    mix = build_mix([trained], [], select_top=None, ratio=0.0, weights=WEIGHTS, persona_markers=MARKERS,
+                    agent_patterns=AGENT)
+    fresh = conv("Who runs Softtor?", "João, the founder.", index=0, source="heldout")
+    # Same words, other case and spacing: still the trained example, so it is no held-out evidence.
+    leaked = conv("who is  joão?", "The CEO of  Softtor.", index=1, source="heldout")
+    repeat = conv("Who runs Softtor?", "João, the founder.", index=2, source="heldout")
+    kept, dropped = heldout([fresh, leaked, repeat], mix)
+    assert kept == [fresh] and dropped == 2

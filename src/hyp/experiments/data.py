@@ -393,6 +393,21 @@ def build_mix(
     )
 
 
+def heldout(candidates: Sequence[Conversation], mix: Mix) -> tuple[list[Conversation], int]:
+    """The held-out conversations that are really held out: one that repeats a training example (or an
+    earlier held-out one) would measure memory, not generalisation, so it is dropped and counted."""
+    seen = {_dedupe_key(c) for c in mix.examples}
+    kept, dropped = [], 0
+    for c in candidates:
+        key = _dedupe_key(c)
+        if key in seen:
+            dropped += 1
+            continue
+        seen.add(key)
+        kept.append(c)
+    return kept, dropped
+
+
 def synthetic_needed(curated_count: int, ratio: float) -> int:
     """How many synthetic examples make them `ratio` of the final set (100 curated at 0.33 → 49)."""
     if ratio <= 0:

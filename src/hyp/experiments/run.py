@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +29,16 @@ class RunPlan:
     mix: datamod.Mix
     lint_counts: dict[str, int]
     replicates: int
+    heldout: list[datamod.Conversation] = field(default_factory=list)
+    heldout_dropped: int = 0  # held-out conversations that repeat a training example
 
     @property
     def conversations(self) -> list[list[dict]]:
         return [datamod.to_chat(c) for c in self.mix.examples]
+
+    @property
+    def eval_conversations(self) -> list[list[dict]]:
+        return [datamod.to_chat(c) for c in self.heldout]
 
     def config_hash(self) -> str:
         payload = json.dumps([self.hypothesis.experiment.model_dump(mode="json"), self.mix.digest], sort_keys=True)
@@ -74,8 +81,12 @@ def plan(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[s
                             agent_patterns=suite.agent_patterns, seed=hyp.experiment.training.seed)
     findings = datamod.lint(list(mix.examples), template_markers=suite.template_markers,
                             agent_patterns=suite.agent_patterns)
+    heldout, dropped = [], 0
+    if ds.heldout:
+        candidates = datamod.read_conversations(lab.root / ds.heldout.path, source="heldout")
+        heldout, dropped = datamod.heldout(candidates, mix)
     return RunPlan(registered, hyp, deviations, suite, mix, datamod.lint_counts(findings),
-                   hyp.experiment.replicates)
+                   hyp.experiment.replicates, heldout, dropped)
 
 
 def training_plan(hyp: Hypothesis, seed: int):
@@ -93,7 +104,7 @@ def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrid
     p = plan(lab, hid, replicates=replicates, overrides=overrides)
 
     from hyp.trackers import open_tracker
-    from hyp.trackers.base import DatasetRecord, tracked_run
+    from hyp.trackers.base import tracked_run
     from hyp.trackers.results import (
         attach_hypothesis,
         check_lock,
@@ -118,13 +129,10 @@ def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrid
                      description=p.registered.statement.strip()) as parent:
         tracker.log_params(parent, experiment_params(hyp))
         attach_hypothesis(lab, tracker, parent, p.registered, judged)
-        dataset = DatasetRecord(name=f"{hid}-mix", digest=p.mix.digest, rows=len(p.mix.examples),
-                                source=str(lab.root / hyp.experiment.dataset.curated.path))
+        dataset = dataset_record(lab, p)
         tracker.log_dataset(parent, dataset)
-        data_metrics = {"dataset.size": len(p.mix.examples), "dataset.curated": p.mix.curated_count,
-                        "dataset.synthetic": p.mix.synthetic_count, "dataset.duplicates_removed":
-                        p.mix.duplicates_removed, **p.lint_counts}
-        tracker.log_metrics(parent, data_metrics)
+        data = data_metrics(p)
+        tracker.log_metrics(parent, data)
 
         base = _base_evaluation(lab, hyp, p.suite)
         tracker.log_metrics(parent, {"base_score": base.metrics["score"],
@@ -140,8 +148,8 @@ def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrid
                 children.append(child)
                 tracker.log_params(child, {**experiment_params(hyp), "training.seed": seed})
                 tracker.log_dataset(child, dataset)
-                metrics = _train_and_evaluate(lab, tracker, child, p, seed, workdir / f"r{i}", resume, progress)
-                tracker.log_metrics(child, {**data_metrics, "base_score": base.metrics["score"], **metrics})
+                metrics = train_and_evaluate(lab, tracker, child, p, seed, workdir / f"r{i}", resume, progress)
+                tracker.log_metrics(child, {**data, "base_score": base.metrics["score"], **metrics})
                 per_replicate.append(metrics)
         summary = _mean(per_replicate)
         tracker.log_metrics(parent, summary)
@@ -167,8 +175,30 @@ def _base_evaluation(lab: Lab, hyp: Hypothesis, suite: EvalSuite):
     return result
 
 
-def _train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, workdir: Path, resume: bool,
-                        progress: bool) -> dict[str, float]:
+def dataset_record(lab: Lab, p: RunPlan):
+    """The mix as an MLflow dataset input, with the digest of its exact content."""
+    from hyp.trackers.base import DatasetRecord
+
+    return DatasetRecord(name=f"{p.hypothesis.id}-mix", digest=p.mix.digest, rows=len(p.mix.examples),
+                         source=str(lab.root / p.hypothesis.experiment.dataset.curated.path))
+
+
+def data_metrics(p: RunPlan) -> dict[str, float]:
+    metrics = {"dataset.size": len(p.mix.examples), "dataset.curated": p.mix.curated_count,
+               "dataset.synthetic": p.mix.synthetic_count, "dataset.duplicates_removed": p.mix.duplicates_removed,
+               **p.lint_counts}
+    if p.hypothesis.experiment.dataset.heldout:
+        metrics |= {"dataset.heldout": len(p.heldout), "dataset.heldout_dropped": p.heldout_dropped}
+    return metrics
+
+
+def train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, workdir: Path, resume: bool,
+                       progress: bool, on_epoch: Callable[[int, dict], None] | None = None) -> dict[str, float]:
+    """Train one replicate (or sweep trial) into run_id, evaluate it, and return its metrics.
+
+    `on_epoch` sees each epoch's losses after they are logged; a sweep trial reports them to the
+    pruner there, and may raise to stop training.
+    """
     from hyp.experiments.evaluation import evaluate
     from hyp.experiments.recipes.lora import train
     from hyp.trackers.results import write_json_artifact
@@ -181,22 +211,29 @@ def _train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, w
     def on_step(step: int, metrics: dict) -> None:
         buffer.append((step, metrics["train_loss"]))
 
-    def on_epoch(epoch: int, metrics: dict) -> None:
+    def flush() -> None:
         if buffer:
             tracker.log_metric_history(run_id, "train_loss", list(buffer))
             buffer.clear()
+
+    def logged_epoch(epoch: int, metrics: dict) -> None:
+        flush()
         if "eval_loss" in metrics:
             tracker.log_metric_history(run_id, "eval_loss", [(epoch, metrics["eval_loss"])])
+        if on_epoch is not None:
+            on_epoch(epoch, metrics)
 
     result = train(hyp.experiment.model.name, training_plan(hyp, seed), p.conversations, workdir, lab.state_dir,
-                   on_step=on_step, on_epoch=on_epoch, resume=resume, progress=progress)
-    on_epoch(-1, {})
+                   eval_conversations=p.eval_conversations, on_step=on_step, on_epoch=logged_epoch, resume=resume,
+                   progress=progress)
+    flush()
     evaluation = evaluate(result.model, result.tokenizer, p.suite, hyp.experiment.eval, seed=seed)
     write_json_artifact(tracker, run_id, "answers.json", evaluation.answers)
     tracker.log_artifact(run_id, result.adapter_dir, "adapter")
     metrics = {
         **evaluation.metrics,
         "final_train_loss": result.final_train_loss,
+        **({"final_eval_loss": result.eval_loss} if result.eval_loss is not None else {}),
         "train_seconds": result.train_seconds,
         "train_tokens_per_second": result.train_tokens_per_second,
         "peak_rss_gb": result.peak_rss_gb,
@@ -204,6 +241,7 @@ def _train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, w
     }
     if result.peak_vram_gb is not None:
         metrics["peak_vram_gb"] = result.peak_vram_gb
+        metrics["peak_vram_reserved_gb"] = result.peak_vram_reserved_gb
     return metrics
 
 

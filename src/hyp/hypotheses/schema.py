@@ -92,9 +92,16 @@ class Scoring(Strict):
     agent_penalty: float = 10.0
 
 
+class HeldoutSource(Strict):
+    """Conversations never trained on: their loss is logged per epoch as `eval_loss` (and pruned on)."""
+
+    path: str = Field(min_length=1)
+
+
 class Dataset(Strict):
     curated: CuratedSource
     synthetic: SyntheticSource | None = None
+    heldout: HeldoutSource | None = None
     scoring: Scoring = Scoring()
 
 

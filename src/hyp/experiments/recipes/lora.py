@@ -143,7 +143,7 @@ def train(
                 if on_step is not None:
                     on_step(step, {"train_loss": batch_loss, "learning_rate": lr})
             epoch_losses.append(loss_sum / supervised)
-            metrics: dict = {"epoch": epoch}
+            metrics: dict = {"epoch": epoch, "epoch_train_loss": epoch_losses[-1]}
             if eval_examples:
                 eval_loss = _eval_loss(torch, model, eval_examples, device, tokenizer.pad_token_id)
                 metrics["eval_loss"] = eval_loss
