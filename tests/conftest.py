@@ -225,3 +225,37 @@ def builtin_cache(tmp_path_factory) -> Path:
     cache = tmp_path_factory.getbasetemp() / "hyp-builtin-cache"
     resolve_model_dir(BUILTIN_TINY, cache)
     return cache
+
+
+# --- services, browsers and GPUs ----------------------------------------------------------------------
+# A test that needs something this machine may lack calls `need(...)`: without it the test skips with
+# the reason shown, except in CI (.ci/run sets HYP_REQUIRE_SERVICES=1), where CI provides PostgreSQL and
+# Chromium, so a missing one is a failure rather than a quiet skip. A CUDA GPU is never provided by CI:
+# `need_cuda()` always skips without one.
+
+
+def need(available: bool, reason: str) -> None:
+    if available:
+        return
+    if os.environ.get("HYP_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (HYP_REQUIRE_SERVICES=1: CI must provide it)")
+    pytest.skip(reason)
+
+
+def postgres_url(database: str = "postgres") -> str | None:
+    """A URL for PostgreSQL on 127.0.0.1 when it answers, else None."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        return None
+    user = os.environ.get("PGUSER", "postgres")
+    return f"postgresql://{user}@127.0.0.1:5432/{database}"
+
+
+def need_cuda() -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU; this machine has none (run these on a GPU machine)")
