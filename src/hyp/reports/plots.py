@@ -1,4 +1,7 @@
-"""The report's plots: training loss, score per question × criterion, score across versions."""
+"""The report's plots: training loss, score per question × criterion, score across versions, sweep history.
+
+Each takes plain data (the report decides what to draw) and writes one PNG atomically.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def loss_plot(path: Path, histories: dict[str, list[tuple[int, float]]]) -> Path | None:
+def loss_plot(path: Path, histories: dict[str, list[tuple[int, float]]]) -> Path:
+    """`histories`: replicate name -> (step, train loss)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for name, points in sorted(histories.items()):
@@ -43,19 +47,16 @@ def loss_plot(path: Path, histories: dict[str, list[tuple[int, float]]]) -> Path
     return _save(fig, path)
 
 
-def question_plot(path: Path, observations: dict) -> Path | None:
-    qids = sorted({k.split(".")[0] for k in observations if k.count(".") == 1 and k.split(".")[1] in CRITERIA
-                   and not k.startswith(("base.", "auto."))})
-    if not qids:
-        return None
+def questions_plot(path: Path, grid: dict[str, dict[str, float]]) -> Path:
+    """`grid`: question -> criterion -> points (0-2), as a heatmap."""
     plt = _pyplot()
-    grid = [[observations[f"{q}.{c}"].estimate if f"{q}.{c}" in observations else float("nan") for c in CRITERIA]
-            for q in qids]
+    qids = list(grid)
+    cells = [[grid[q].get(c, float("nan")) for c in CRITERIA] for q in qids]
     fig, ax = plt.subplots(figsize=(5, 0.4 * len(qids) + 1.2))
-    im = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=2, aspect="auto")
+    im = ax.imshow(cells, cmap="RdYlGn", vmin=0, vmax=2, aspect="auto")
     ax.set_xticks(range(len(CRITERIA)), CRITERIA)
     ax.set_yticks(range(len(qids)), qids)
-    for i, row in enumerate(grid):
+    for i, row in enumerate(cells):
         for k, v in enumerate(row):
             ax.text(k, i, f"{v:.3g}", ha="center", va="center", fontsize=8)
     fig.colorbar(im, ax=ax, label="points (0–2)")
@@ -63,20 +64,31 @@ def question_plot(path: Path, observations: dict) -> Path | None:
     return _save(fig, path)
 
 
-def lineage_plot(path: Path, lineage) -> Path | None:
-    rows = [(j.hypothesis.version or j.hypothesis.id, j.hypothesis.id, j.verdict.observations.get("score"))
-            for _, j in lineage]
-    rows = [r for r in rows if r[2] is not None]
-    if not rows:
-        return None
+def lineage_plot(path: Path, rows: list[tuple[str, float, float, float]]) -> Path:
+    """`rows`: (label, score, low, high) per version, in lineage order; the bars carry the intervals."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    labels = [f"{hid}\n{version}" for version, hid, _ in rows]
-    means = [e.estimate for *_, e in rows]
-    errs = [[e.estimate - e.low for *_, e in rows], [e.high - e.estimate for *_, e in rows]]
+    means = [m for _, m, _, _ in rows]
+    errs = [[m - lo for _, m, lo, _ in rows], [hi - m for _, m, _, hi in rows]]
     ax.bar(range(len(rows)), means, yerr=errs, capsize=4, color="#4C72B0")
-    ax.set_xticks(range(len(rows)), labels)
+    ax.set_xticks(range(len(rows)), [label for label, *_ in rows])
     ax.set_ylim(0, 10)
     ax.set_ylabel("score (0–10)")
     ax.set_title("Score across versions")
+    return _save(fig, path)
+
+
+def sweep_plot(path: Path, sweep: dict) -> Path:
+    """The objective of every trial in order, with the best value reached so far."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    trials, values = zip(*sweep["history"], strict=True)
+    pick = max if sweep["direction"] == "maximize" else min
+    best = [pick(values[: i + 1]) for i in range(len(values))]
+    ax.plot(trials, values, "o", color="#4C72B0", label="trial")
+    ax.step(trials, best, where="post", color="#DD8452", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(sweep["metric"])
+    ax.set_title("Optimisation history")
+    ax.legend(fontsize=7)
     return _save(fig, path)

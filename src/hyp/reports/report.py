@@ -1,22 +1,30 @@
 """The stakeholder report (SPEC §8): gathered from the tracking store, rendered from a template.
 
-`gather` reads the store and the lab; `_context` is pure and builds every number the template
-shows; the template (overridable as templates/report.md.j2 in the lab) only lays them out.
+`write_report` reads the store and the lab; `_context` is pure and builds every number the
+template shows; the template (overridable as templates/report.md.j2 in the lab) only lays them out.
+
+What the report reads from the store for one hypothesis is kept in .hyp/reports/ with the
+store's fingerprint, like the status index: while nothing was written to the store, rendering
+again needs neither MLflow nor (when the plots' data is unchanged) matplotlib.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
 from hyp.files import write_atomic
 from hyp.hypotheses.judged import Judged, judge_hypothesis
 from hyp.hypotheses.lab import Lab
+from hyp.trackers.base import RunRecord
 from hyp.trackers.results import flatten
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 CRITERIA = ("agent", "factual", "personality", "complete")
+CACHE_VERSION = 1
 
 
 def fmt(value) -> str:
@@ -31,8 +39,8 @@ def fmt(value) -> str:
     return str(value)
 
 
-def _lineage(lab: Lab, hid: str) -> list[tuple[str, str]]:
-    """(id, relation) for the ancestors, the hypothesis itself and its siblings."""
+def _lineage(lab: Lab, hid: str) -> tuple[list[tuple[str, str]], dict]:
+    """(id, relation) for the ancestors, the hypothesis itself, its siblings and children; and every valid file."""
     hyps = {}
     for other in lab.ids():
         try:
@@ -51,33 +59,92 @@ def _lineage(lab: Lab, hid: str) -> list[tuple[str, str]]:
 
 
 def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None) -> Path:
-    from hyp.trackers import open_tracker
-    from hyp.trackers.index import rebuild_index
+    """Write the report and its plots, and log them as artifacts of the result run."""
+    from hyp.trackers.index import load_results, store_fingerprint
 
-    tracker = tracker or open_tracker(lab)
-    results = rebuild_index(lab, tracker)
     hyp = lab.load(hid)
+    # The index answers for the whole lab when it is fresh; only this hypothesis's runs are read.
+    results = load_results(lab)
     judged = judge_hypothesis(hyp, results.get(hid))
-    lineage_ids, hyps = _lineage(lab, hid)
-    runs = {r.run_id: r for r in tracker.runs(hid)}
+    cache_path = lab.state_dir / "reports" / f"{hid}.json"
+    cache = _read_cache(cache_path, lab.tracking_uri)
+    fingerprint = store_fingerprint(lab.tracking_uri)  # before reading, so a write meanwhile shows next time
+    if fingerprint is None or cache.get("fingerprint") != fingerprint:
+        from hyp.trackers import open_tracker
+
+        tracker = tracker or open_tracker(lab)
+        runs = tracker.runs(hid)
+        by_id = {r.run_id: r for r in runs}
+        loss = {by_id[c].name: tracker.metric_history(c, "train_loss")
+                for c in judged.results.child_run_ids if c in by_id}
+        cache = {"fingerprint": fingerprint, "runs": [asdict(r) for r in runs], "loss": loss}
+    runs = {r["run_id"]: RunRecord(**r) for r in cache["runs"]}
+    loss = {name: [tuple(p) for p in points] for name, points in cache["loss"].items()}
     result_run = runs.get(judged.results.result_run_id) if judged.results.result_run_id else None
     children = [runs[r] for r in judged.results.child_run_ids if r in runs]
-    loss = {c.name: tracker.metric_history(c.run_id, "train_loss") for c in children}
     lineage = []
+    lineage_ids, hyps = _lineage(lab, hid)
     for other, relation in lineage_ids:
-        if other not in hyps:
-            continue
-        j = judge_hypothesis(hyps[other], results.get(other))
-        lineage.append((relation, j))
+        if other in hyps:
+            lineage.append((relation, judge_hypothesis(hyps[other], results.get(other))))
+    sweep = _sweep(hyp, list(runs.values()))
     output = Path(output) if output else lab.reports_dir / f"{hid}.md"
-    plots = _plots(output, hid, loss, judged, lineage)
-    ctx = _context(lab, judged, result_run, children, lineage, plots)
-    text = _render(lab, ctx)
+    plots = _plots(output, hid, loss, judged, lineage, sweep, cache.setdefault("plots", {}))
+    text = _render(lab, _context(lab, judged, result_run, children, lineage, plots, sweep))
     write_atomic(output, text)
+    lab.save_parsed()
+
+    if result_run is not None:
+        files = [output, *(output.parent / name for name in plots.values())]
+        logged = {"run_id": result_run.run_id,
+                  "digest": hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()}
+        if cache.get("logged") != logged:
+            from hyp.trackers import open_tracker
+
+            tracker = tracker or open_tracker(lab)
+            for path in files:
+                tracker.log_artifact(result_run.run_id, path)
+            cache["logged"] = logged
+    if fingerprint is not None:
+        write_atomic(cache_path, json.dumps({"version": CACHE_VERSION, "store": lab.tracking_uri, **cache}))
     return output
 
 
-def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots) -> dict:
+def _read_cache(path: Path, store: str) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if data.get("version") == CACHE_VERSION and data.get("store") == store else {}
+
+
+def _sweep(hyp, runs) -> dict | None:
+    """The latest sweep of this hypothesis: its trials, the best one and the history of the objective."""
+    sweeps = [r for r in runs if r.kind == "sweep" and r.parent_run_id is None]
+    if not sweeps:
+        return None
+    sweep = max(sweeps, key=lambda r: r.start_time)
+    objective = hyp.sweep.objective if hyp.sweep else None
+    metric = objective.metric if objective else "score"
+    maximize = objective is None or objective.direction == "maximize"
+    trials = sorted((r for r in runs if r.parent_run_id == sweep.run_id), key=lambda r: r.start_time)
+    states: dict[str, int] = {}
+    for t in trials:
+        state = t.tags.get("hyp.trial.state", t.status)
+        states[state] = states.get(state, 0) + 1
+    scored = [(t, t.metrics[metric]) for t in trials if metric in t.metrics and t.status == "FINISHED"]
+    best = (max if maximize else min)(scored, key=lambda tv: tv[1], default=None)
+    space = [k.removeprefix("experiment.") for k in (hyp.sweep.space if hyp.sweep else {})]
+    return {
+        "run_id": sweep.run_id, "metric": metric, "direction": "maximize" if maximize else "minimize",
+        "trials": len(trials), "states": states,
+        "best": {"name": best[0].name, "run_id": best[0].run_id, "value": best[1],
+                 "params": {k: best[0].params.get(k, "—") for k in space}} if best else None,
+        "history": [(i, t.metrics[metric]) for i, t in enumerate(trials) if metric in t.metrics],
+    }
+
+
+def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, sweep) -> dict:
     hyp = judged.hypothesis
     obs = judged.verdict.observations
     est = {k: v.estimate for k, v in obs.items()}
@@ -93,7 +160,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots) -> 
     registered = {k: v for k, v in flatten(hyp.experiment.model_dump(mode="json")).items()}
     parent_params = flatten(parent_hyp.experiment.model_dump(mode="json")) if parent_hyp else {}
     for key in sorted(set(registered) | set(params)):
-        value = params.get(key, fmt(registered.get(key)))
+        value = params[key] if key in params else fmt(registered.get(key))
+        value = "—" if value == "None" else value  # MLflow keeps an unset option as the string "None"
         change = ""
         if parent_hyp is not None and key in parent_params and _norm(parent_params[key]) != _norm(value):
             change = f"{fmt(parent_params[key])} → {value}"
@@ -106,11 +174,16 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots) -> 
                    and not k.startswith(("base.", "auto.", "agreement.", "kappa."))}, key=_qkey)
     for q in qids:
         questions.append({"id": q, **{c: est.get(f"{q}.{c}") for c in (*CRITERIA, "total")}})
-    totals = {c: est.get(f"{c}_points") for c in CRITERIA} | {k: est.get(k) for k in ("points", "points_max",
-                                                                                        "score")}
+    totals = {c: est.get(f"{c}_points") for c in CRITERIA} | {k: est.get(k) for k in ("points", "points_max")}
+    totals["score"] = score
+    agreement = [{"criterion": c, "hand": est.get(f"{c}_points"), "rubric": est.get(f"auto.{c}_points"),
+                  "percent": est[f"agreement.{c}"] * 100, "kappa": est.get(f"kappa.{c}")}
+                 for c in CRITERIA if f"agreement.{c}" in est]
     resources = {}
-    for key, label, unit in (("peak_vram_gb", "Peak VRAM", " GB"), ("peak_rss_gb", "Peak RSS", " GB"),
-                             ("train_seconds", "Training time", " s"), ("final_train_loss", "Final train loss", ""),
+    for key, label, unit in (("peak_vram_gb", "Peak VRAM", " GB"), ("peak_vram_reserved_gb", "Peak VRAM reserved",
+                                                                     " GB"),
+                             ("peak_rss_gb", "Peak RSS", " GB"), ("train_seconds", "Training time", " s"),
+                             ("final_train_loss", "Final train loss", ""), ("final_eval_loss", "Final eval loss", ""),
                              ("train_tokens_per_second", "Tokens per second", "")):
         if key in est:
             resources[label] = fmt(est[key]) + unit
@@ -125,12 +198,14 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots) -> 
     if score is None:
         result_text = "no results yet"
     else:
-        result_text = f"score {fmt(score)}" + _interval(obs.get("score")) + f" → {judged.verdict.verdict}"
+        result_text = f"score {fmt_score(score)}" + _interval(obs.get("score")) + f" → {judged.verdict.verdict}"
         if "points" in est and "points_max" in est:
             result_text += f" ({fmt(est['points'])} of {fmt(est['points_max'])} points)"
+        if "auto.score" in est:
+            result_text += f"; the rubric alone gave {fmt_score(est['auto.score'])}"
     delta = "—"
     if score is not None and best is not None:
-        delta = f"{score - best.score:+.2f} against {best.hypothesis.id} ({fmt(best.score)})"
+        delta = f"{score - best.score:+.1f} against {best.hypothesis.id} ({fmt_score(best.score)})"
     lineage_rows = []
     for rel, j in lineage:
         m = j.verdict.observations
@@ -138,7 +213,7 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots) -> 
         syn = m.get("dataset.synthetic")
         ds = "—" if size is None else f"{fmt(size.estimate)} ({'hybrid' if syn and syn.estimate else 'curated'})"
         lineage_rows.append({"id": j.hypothesis.id, "relation": rel, "version": j.hypothesis.version,
-                             "score": fmt(j.score) + _interval(m.get("score")), "dataset": ds,
+                             "score": fmt_score(j.score) + _interval(m.get("score")), "dataset": ds,
                              "verdict": j.shown_verdict})
     if judged.verdict.verdict == "REJECTED":
         next_steps, none_text = hyp.on_failure, "The hypothesis was rejected and lists no on_failure options."
@@ -147,6 +222,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots) -> 
     else:
         next_steps, none_text = [], "No next steps until the verdict is decided."
     runs = [r for r in [result_run.run_id if result_run else None, *[c.run_id for c in children]] if r]
+    if sweep:
+        runs.append(sweep["run_id"])
 
     def actual(j):
         if j.estimate is None:
@@ -154,19 +231,25 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots) -> 
         return fmt(j.estimate) + _interval(obs.get(j.metric))
 
     return {
-        "h": hyp, "verdict": verdict, "lock": judged.lock, "fmt": fmt, "actual": actual,
+        "h": hyp, "verdict": verdict, "lock": judged.lock, "fmt": fmt, "fmt_score": fmt_score, "actual": actual,
         "goal": f"{primary.metric} {primary.op} {fmt(primary.value)}",
-        "previous_best": f"{best.hypothesis.id} ({best.hypothesis.version or '—'}): {fmt(best.score)}" if best
-        else "none recorded",
+        "previous_best": f"{best.hypothesis.id} ({best.hypothesis.version or '—'}): {fmt_score(best.score)}"
+        if best else "none recorded",
         "result": result_text, "delta": delta, "base_score": est.get("base_score"),
         "deviations": deviations, "dataset": dataset, "config": config, "resources": resources,
-        "questions": questions, "totals": totals, "predictions": judged.verdict.predictions,
-        "criteria": judged.verdict.criteria, "lineage": lineage_rows, "next_steps": next_steps,
+        "questions": questions, "totals": totals, "agreement": agreement, "predictions": judged.verdict.predictions,
+        "criteria": judged.verdict.criteria, "lineage": lineage_rows, "sweep": sweep, "next_steps": next_steps,
         "no_next_steps": none_text, "audience": lab.settings.audience,
         "plain": _plain(judged, best, est), "runs": runs,
         "digest": result_run.tags.get("hyp.dataset.digest") if result_run else None,
         "packages": _packages(), "store": _redact(lab.tracking_uri), "plots": plots,
     }
+
+
+def fmt_score(value) -> str:
+    # Scores read as the manual reports wrote them: 29 of 64 points is 4.5. The criteria tables
+    # keep the exact value, since that is what the threshold is compared against.
+    return "—" if value is None else f"{value:.1f}"
 
 
 def _norm(value) -> str:
@@ -197,16 +280,18 @@ def _plain(judged: Judged, best, est: dict) -> str:
         return f"We have not measured {hyp.id} yet, so there is nothing to conclude."
     primary = hyp.success_criteria.primary
     what = {"CONFIRMED": "worked", "REJECTED": "did not work", "INCONCLUSIVE": "is not settled yet"}.get(v, v)
-    s = [f"We tested: {hyp.title}. It {what}: the model scored {fmt(score)} out of 10, and the goal was "
+    s = [f"We tested: {hyp.title}. It {what}: the model scored {fmt_score(score)} out of 10, and the goal was "
          f"{primary.op} {fmt(primary.value)}."]
     if best is not None:
         diff = score - best.score
         s.append(f"That is {'better' if diff > 0 else 'worse' if diff < 0 else 'no different'} than our best "
-                 f"earlier attempt ({best.hypothesis.id}, {fmt(best.score)}).")
+                 f"earlier attempt ({best.hypothesis.id}, {fmt_score(best.score)}).")
     if est.get("base_score") is not None:
-        s.append(f"Before training, the same model scored {fmt(est['base_score'])}.")
+        s.append(f"Before training, the same model scored {fmt_score(est['base_score'])}.")
     if v == "REJECTED" and hyp.on_failure:
         s.append(f"Next we plan to try: {hyp.on_failure[0].title.lower()}.")
+    if v == "CONFIRMED" and hyp.on_success:
+        s.append(f"Next we plan to build on it: {hyp.on_success[0].title.lower()}.")
     if v == "INCONCLUSIVE":
         s.append("The runs disagree too much to call it; more replicates will settle it.")
     return " ".join(s)
@@ -239,18 +324,32 @@ def _render(lab: Lab, ctx: dict) -> str:
     return env.get_template("report.md.j2").render(**ctx)
 
 
-def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage) -> dict[str, str]:
-    """PNG files beside the report; the report links them by relative name."""
-    from hyp.reports.plots import lineage_plot, loss_plot, question_plot
-
+def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, drawn: dict) -> dict[str, str]:
+    """PNG files beside the report, linked by relative name. A plot whose file exists and whose data
+    is unchanged since it was drawn (`drawn`: path -> digest of its data) is not drawn again."""
+    obs = judged.verdict.observations
+    grid: dict[str, dict[str, float]] = {}
+    for key, e in obs.items():
+        q, _, c = key.partition(".")
+        if c in CRITERIA and not key.startswith(("base.", "auto.", "agreement.", "kappa.")):
+            grid.setdefault(q, {})[c] = e.estimate
+    grid = {q: grid[q] for q in sorted(grid, key=_qkey)}
+    versions = [(f"{j.hypothesis.id}\n{j.hypothesis.version or ''}", e.estimate, e.low, e.high)
+                for _, j in lineage if (e := j.verdict.observations.get("score")) is not None]
+    data = {"loss": loss if any(loss.values()) else None, "questions": grid or None, "lineage": versions or None,
+            "sweep": sweep if sweep and sweep["history"] else None}
     plots = {}
-    folder = output.parent
-    made = {
-        "loss": loss_plot(folder / f"{hid}-loss.png", loss) if any(loss.values()) else None,
-        "questions": question_plot(folder / f"{hid}-questions.png", judged.verdict.observations),
-        "lineage": lineage_plot(folder / f"{hid}-lineage.png", [(rel, j) for rel, j in lineage]),
-    }
-    for key, path in made.items():
-        if path is not None:
-            plots[key] = path.name
+    for kind, value in data.items():
+        if value is None:
+            continue
+        path = output.parent / f"{hid}-{kind}.png"
+        digest = hashlib.sha256(json.dumps([kind, value], sort_keys=True, default=str).encode()).hexdigest()
+        if drawn.get(str(path)) != digest or not path.is_file():
+            from hyp.reports import plots as draw
+
+            painters = {"loss": draw.loss_plot, "questions": draw.questions_plot, "lineage": draw.lineage_plot,
+                        "sweep": draw.sweep_plot}
+            painters[kind](path, value)
+            drawn[str(path)] = digest
+        plots[kind] = path.name
     return plots

@@ -1,0 +1,266 @@
+"""`hyp report`: every number from the store, the lineage at a glance, next steps from the plan, plots on disk."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import H003_YAML, hypothesis_text, make_lab, mlflow_runs, run_hyp, store_uri
+
+ON_SUCCESS = """on_success:
+  - option: B
+    title: Scale to the 1.1B model
+    changes: {experiment.model.name: TinyLlama/TinyLlama-1.1B-Chat-v1.0}
+    expected: [9.0, 9.5]
+    effort: 1 day
+    risk: medium
+"""
+
+
+def version(hid: str, label: str, parent: str | None, text: str = H003_YAML) -> str:
+    """H003's file under another id, version and parent."""
+    text = hypothesis_text(hid, text).replace("version: v2.3", f"version: {label}")
+    return text.replace("parent: H002\n", f"parent: {parent}\n" if parent else "")
+
+
+@pytest.fixture
+def lineage(tmp_path, blank_store) -> Path:
+    """v2.0 scored 7.4 → v2.1 scored 8.2 → v2.3 hand-scored 29 of 64 → v2.4 scored 9.3; all recorded, none trained."""
+    lab = make_lab(tmp_path / "lab", {
+        "H001": version("H001", "v2.0", None),
+        "H002": version("H002", "v2.1", "H001"),
+        "H003": H003_YAML,
+        "H004": version("H004", "v2.4", "H003", H003_YAML + ON_SUCCESS),
+    }, store=blank_store)
+    for args in (["H001", "--metric", "score=7.4"], ["H002", "--metric", "score=8.2"],
+                 ["H003", "--scores", lab / "scores.csv"], ["H004", "--metric", "score=9.3"]):
+        r = run_hyp("record", *args, lab=lab)
+        assert r.code == 0, r
+    return lab
+
+
+def report(lab: Path, hid: str) -> str:
+    r = run_hyp("report", hid, lab=lab)
+    assert r.code == 0, r
+    return (lab / "reports" / f"{hid}.md").read_text()
+
+
+def section(text: str, title: str) -> str:
+    return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def row(text: str, first_cell: str) -> list[str]:
+    """The cells of the Markdown table row whose first cell starts with `first_cell`."""
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].startswith(first_cell):
+            return cells
+    raise AssertionError(f"no row {first_cell!r} in:\n{text}")
+
+
+def linked_images(lab: Path, text: str) -> list[Path]:
+    return [lab / "reports" / name for name in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)]
+
+
+def test_rejected_hand_scored_version_is_compared_with_its_lineage(lineage):
+    text = report(lineage, "H003")
+
+    assert "**Verdict: REJECTED**" in text
+    summary = section(text, "Executive summary")
+    assert row(summary, "Result")[1] == "score 4.5 → REJECTED (29 of 64 points)"
+    assert row(summary, "Previous best in the lineage")[1] == "H002 (v2.1): 8.2"
+    assert row(summary, "Delta")[1] == "-3.7 against H002 (8.2)"
+    answers = section(text, "Answers by question and criterion")
+    assert row(answers, "**total**")[1:] == ["11", "6", "5", "7", "**29 / 64 = 4.5**"]
+    assert row(answers, "Q1")[1:] == ["2", "1", "1", "1", "5 / 8"]
+    lineage_table = section(text, "Comparison with the lineage")
+    assert row(lineage_table, "H001 (ancestor)")[1:3] == ["v2.0", "7.4"]
+    assert row(lineage_table, "H002 (ancestor)")[1:3] == ["v2.1", "8.2"]
+    assert row(lineage_table, "**H003** (this)")[1:] == ["v2.3", "4.5", "—", "REJECTED"]
+    assert row(lineage_table, "H004 (child)")[1:3] == ["v2.4", "9.3"]
+    steps = section(text, "Next steps")
+    assert "**Option A: Revert to pure curation** (expected [8, 8.5]), effort 1-2h, risk low" in steps
+    assert "`experiment.dataset.synthetic.ratio` → 0" in steps
+    plain = section(text, "Report to João")
+    assert "4.5 out of 10" in plain and "H002, 8.2" in plain and "revert to pure curation" in plain
+    assert row(section(text, "Success criteria"), "primary")[-1] == "not met"
+
+
+def test_plots_are_linked_exist_and_are_logged_with_the_results(lineage):
+    text = report(lineage, "H003")
+
+    images = linked_images(lineage, text)
+    assert {p.name for p in images} == {"H003-questions.png", "H003-lineage.png"}  # nothing trained: no loss
+    for path in images:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    (run,) = mlflow_runs(lineage, "H003")
+    from mlflow import MlflowClient
+
+    logged = {a.path for a in MlflowClient(tracking_uri=store_uri(lineage)).list_artifacts(run.info.run_id)}
+    assert {"H003.md", "H003-questions.png", "H003-lineage.png"} <= logged
+
+
+def test_confirmed_version_lists_its_on_success_options(lineage):
+    text = report(lineage, "H004")
+
+    assert "**Verdict: CONFIRMED**" in text
+    assert row(section(text, "Executive summary"), "Previous best in the lineage")[1] == "H002 (v2.1): 8.2"
+    steps = section(text, "Next steps")
+    assert "**Option B: Scale to the 1.1B model** (expected [9, 9.5]), effort 1 day, risk medium" in steps
+    assert "Revert to pure curation" not in steps
+    lineage_table = section(text, "Comparison with the lineage")
+    assert [row(lineage_table, h)[2] for h in ("H001", "H002", "H003", "**H004**")] == ["7.4", "8.2", "4.5", "9.3"]
+    assert "build on it: scale to the 1.1b model" in section(text, "Report to João")
+    for path in linked_images(lineage, text):
+        assert path.is_file()
+
+
+def test_a_new_result_shows_in_the_next_report(lineage):
+    assert "score 4.5" in report(lineage, "H003")
+    assert run_hyp("record", "H003", "--metric", "score=9.1", lab=lineage).code == 0
+
+    text = report(lineage, "H003")
+
+    assert row(section(text, "Executive summary"), "Result")[1] == "score 9.1 → CONFIRMED"
+    assert "No next steps" not in text and "lists no on_success options" in text
+
+
+def test_agreement_between_hand_and_rubric_scores_is_reported(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    (lab / "both.csv").write_text(
+        "question,agent,factual,personality,complete,response\n"
+        'Q1,2,2,2,2,"João is the founder of Softtor; direct, TypeScript."\n'
+        'Q2,2,0,0,2,"Let me analyze. No idea."\n')
+    assert run_hyp("record", "H003", "--scores", lab / "both.csv", lab=lab).code == 0
+
+    text = report(lab, "H003")
+
+    answers = section(text, "Answers by question and criterion")
+    assert row(answers, "agent")[1:] == ["4", "3", "50%", "0.00"]  # hand 2+2, rubric 2+1
+    assert row(answers, "factual")[1:] == ["2", "2", "100%", "1.00"]
+    assert "the rubric alone gave 6.9" in row(section(text, "Executive summary"), "Result")[1]
+
+
+def test_trained_runs_show_loss_dataset_resources_and_questions(tmp_path, blank_store):
+    """Runs logged the way `hyp run` logs them (a parent and replicate children), without training."""
+    from hyp.hypotheses.lab import Lab
+    from hyp.trackers import open_tracker
+    from hyp.trackers.base import tracked_run
+    from hyp.trackers.results import conclude, experiment_params, result_tags
+
+    lab_dir = make_lab(tmp_path / "lab", store=blank_store)
+    lab = Lab(lab_dir)
+    hyp = lab.load("H003")
+    tracker = open_tracker(lab)
+    data = {"dataset.size": 148, "dataset.curated": 100, "dataset.synthetic": 48, "lint.template_token": 3}
+    with tracked_run(tracker, hypothesis_id="H003", kind="run", name="H003",
+                     tags={**result_tags(hyp, "run"), "hyp.dataset.digest": "ab" * 32}) as parent:
+        tracker.log_params(parent, experiment_params(hyp))
+        tracker.log_metrics(parent, data)
+        replicates = []
+        for i, score in enumerate((6.0, 7.0)):
+            with tracked_run(tracker, hypothesis_id="H003", kind="replicate", name=f"H003-r{i}",
+                             parent_run_id=parent, tags={"hyp.kind": "replicate"}) as child:
+                tracker.log_metric_history(child, "train_loss", [(s, 3.0 - s / 10 - i / 10) for s in range(12)])
+                tracker.log_metrics(child, {**data, "score": score, "points": score * 6.4, "points_max": 64,
+                                            "Q1.agent": 2, "Q1.factual": 1 + i, "Q1.personality": 1,
+                                            "Q1.complete": 2, "Q1.total": 6 + i, "final_train_loss": 1.9,
+                                            "train_seconds": 12.5, "peak_rss_gb": 1.25})
+                replicates.append(child)
+    conclude(lab, tracker, hyp, [parent, *replicates])
+
+    text = report(lab_dir, "H003")
+
+    assert [p.name for p in linked_images(lab_dir, text)] == ["H003-loss.png", "H003-questions.png",
+                                                              "H003-lineage.png"]
+    assert all(p.is_file() for p in linked_images(lab_dir, text))
+    dataset = section(text, "Dataset composition")
+    assert (row(dataset, "Curated")[1], row(dataset, "Synthetic")[1], row(dataset, "Total")[1]) == ("100", "48", "148")
+    resources = section(text, "Resources")
+    assert row(resources, "Peak RSS")[1] == "1.25 GB" and row(resources, "Final train loss")[1] == "1.9"
+    assert row(section(text, "Answers by question and criterion"), "Q1")[1:] == ["2", "1.5", "1", "2", "6.5 / 8"]
+    assert "score 6.5 (95% CI" in row(section(text, "Executive summary"), "Result")[1]
+    assert "ab" * 32 in section(text, "Provenance")
+
+
+def test_sweep_summary_names_the_best_trial(tmp_path, blank_store):
+    from hyp.hypotheses.lab import Lab
+    from hyp.trackers import open_tracker
+    from hyp.trackers.base import tracked_run
+
+    sweep_yaml = H003_YAML + textwrap.dedent("""\
+        sweep:
+          trials: 3
+          objective: {metric: score, direction: maximize}
+          space:
+            experiment.training.epochs: {type: int, low: 3, high: 6}
+        """)
+    lab_dir = make_lab(tmp_path / "lab", {"H003": sweep_yaml}, store=blank_store)
+    tracker = open_tracker(Lab(lab_dir))
+    with tracked_run(tracker, hypothesis_id="H003", kind="sweep", name="H003-sweep") as sweep:
+        for i, (epochs, score) in enumerate(((3, 5.0), (5, 7.5), (6, 6.0))):
+            with tracked_run(tracker, hypothesis_id="H003", kind="trial", name=f"H003-t{i}",
+                             parent_run_id=sweep) as trial:
+                tracker.log_params(trial, {"training.epochs": epochs})
+                tracker.log_metrics(trial, {"score": score})
+
+    text = report(lab_dir, "H003")
+
+    sweep_section = section(text, "Sweep")
+    assert "3 trials (3 finished), objective: maximize `score`" in sweep_section
+    assert "Best trial: H003-t1" in sweep_section and "with score 7.5" in sweep_section
+    assert row(sweep_section, "`training.epochs`")[1] == "5"
+    assert (lab_dir / "reports" / "H003-sweep.png").is_file()
+
+
+def test_a_lab_template_overrides_the_shipped_one(lineage):
+    (lineage / "templates").mkdir()
+    (lineage / "templates" / "report.md.j2").write_text("{{ h.id }} for {{ audience }}: {{ verdict }}\n")
+
+    assert report(lineage, "H003") == "H003 for João: REJECTED\n"
+
+
+def test_a_pending_hypothesis_gets_a_report_without_numbers(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+
+    text = report(lab, "H003")
+
+    assert "**Verdict: PENDING**" in text
+    assert row(section(text, "Executive summary"), "Result")[1] == "no results yet"
+    assert "No next steps until the verdict is decided." in text
+
+
+def test_an_unknown_hypothesis_exits_2_and_writes_nothing(lineage):
+    r = run_hyp("report", "H042", lab=lineage)
+
+    assert r.code == 2
+    assert "H042" in r.err and len(r.err_lines) == 1
+    assert not (lineage / "reports" / "H042.md").exists()
+
+
+RENDER = textwrap.dedent("""
+    import json, sys
+    import hyp.cli.main
+    try:
+        hyp.cli.main.main(["--lab", sys.argv[1], "report", "H003"])
+    except SystemExit as e:
+        assert e.code == 0, e.code
+    print(json.dumps(sorted(m for m in ("mlflow", "matplotlib") if m in sys.modules)))
+""")
+
+
+def test_rendering_again_with_an_unchanged_store_needs_neither_mlflow_nor_matplotlib(lineage):
+    first = report(lineage, "H003")
+    (lineage / "reports" / "H003.md").unlink()
+
+    p = subprocess.run([sys.executable, "-c", RENDER, str(lineage)], capture_output=True, text=True, timeout=120)
+
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.splitlines()[-1]) == []
+    assert (lineage / "reports" / "H003.md").read_text() == first
