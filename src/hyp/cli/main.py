@@ -23,6 +23,7 @@ COMMANDS = {
     "record": ("record", "Log results produced elsewhere (hand scores, answers, historical numbers)."),
     "verdict": ("verdict", "Recompute and print the verdict."),
     "report": ("report", "Write the Markdown report for a hypothesis."),
+    "compare": ("compare", "Params and metrics of hypotheses side by side; differences only unless --all."),
     "amend": ("amend", "Record a change to pre-registered parts after results exist."),
     "schema": ("schema", "Print the JSON Schema of hypothesis files."),
 }
