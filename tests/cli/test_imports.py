@@ -39,6 +39,8 @@ COMMANDS = [
     ["schema"],
     ["new", "H010"],
     ["new", "H011", "--from", "H003", "--option", "A"],
+    ["compare", "--help"],
+    ["ui", "--help"],
 ]
 
 

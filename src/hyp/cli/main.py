@@ -24,6 +24,7 @@ COMMANDS = {
     "verdict": ("verdict", "Recompute and print the verdict."),
     "report": ("report", "Write the Markdown report for a hypothesis."),
     "compare": ("compare", "Params and metrics of hypotheses side by side; differences only unless --all."),
+    "ui": ("ui", "The MLflow UI for this lab's store, on 127.0.0.1."),
     "amend": ("amend", "Record a change to pre-registered parts after results exist."),
     "schema": ("schema", "Print the JSON Schema of hypothesis files."),
 }

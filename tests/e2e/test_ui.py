@@ -1,0 +1,251 @@
+"""`hyp ui` end to end: a real MLflow server on loopback for the lab's store, and H002/H003/H004
+compared in a real headless Chromium (Debian's package, driven by Playwright; nothing downloaded).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import H003_YAML, hypothesis_text, make_lab, require_service, run_hyp
+
+CHROMIUM = "/usr/bin/chromium"
+SCORES = {"H002": "8.2", "H003": "4.531", "H004": "9.3"}  # H003: hand-scored 29 of 64, as the UI rounds it
+
+# The compare page lists metrics in a virtualised grid (names beside values, only visible rows in
+# the DOM): find the row named `name` in the grid after `switch`, scrolling it a little per call.
+METRIC_ROW = """(switch_, name) => {
+  let box = switch_;
+  while (box && box.querySelectorAll('.ReactVirtualized__Grid').length < 2) box = box.parentElement;
+  const [names, values] = box.querySelectorAll('.ReactVirtualized__Grid');
+  const cell = [...names.querySelectorAll('div[style]')].find(c => c.textContent.trim() === name);
+  if (!cell) { values.scrollTop += 200; return null; }
+  return [...values.querySelectorAll('div[style]')].filter(c => c.style.top === cell.style.top)
+    .sort((a, b) => parseFloat(a.style.left) - parseFloat(b.style.left)).map(c => c.textContent.trim());
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str, *, host: str | None = None, body: dict | None = None):
+    """A request straight to the server (no proxy), optionally with another Host header."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json", **({"Host": host} if host else {})})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=30) as r:
+        return r.status, r.read()
+
+
+class Server:
+    """`hyp ui` in its own session, its output collected line by line."""
+
+    def __init__(self, lab: Path, port: int):
+        self.port = port
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen([sys.executable, "-m", "hyp", "--lab", str(lab), "ui", "--port", str(port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+        threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
+
+    def url(self, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            for line in list(self.lines):
+                if m := re.search(r"MLflow UI for experiment .*?: (http://\S+)", line):
+                    return m.group(1)
+            time.sleep(0.2)
+        raise AssertionError("hyp ui printed no address:\n" + "".join(self.lines))
+
+    def tree(self) -> set[int]:
+        """The pids of hyp ui and every process under it."""
+        parents = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(stat.parent.name)] = int(fields[1])
+        tree, grew = {self.proc.pid}, True
+        while grew:
+            more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+            tree |= more
+            grew = bool(more)
+        return tree
+
+    def kill(self) -> None:
+        for pid in self.tree():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def listening(pids: set[int]) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket those processes listen on, from /proc."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A" or fields[9] not in inodes:  # 0A: LISTEN
+                continue
+            address, port = fields[1].split(":")
+            raw = bytes.fromhex(address)
+            if width == 8:
+                ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
+            else:  # four little-endian 32-bit words
+                ip = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+            found.add((ip, int(port, 16)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, blank_store) -> Path:
+    def version(hid: str, label: str, parent: str) -> str:
+        return hypothesis_text(hid).replace("version: v2.3", f"version: {label}").replace(
+            "parent: H002\n", f"parent: {parent}\n")
+
+    lab = make_lab(tmp_path_factory.mktemp("ui") / "lab", {
+        "H002": version("H002", "v2.1", "H001").replace("parent: H001\n", ""),
+        "H003": H003_YAML,
+        "H004": version("H004", "v2.4", "H003"),
+    }, store=blank_store)
+    for args in (["H002", "--metric", "score=8.2"], ["H003", "--scores", lab / "scores.csv"],
+                 ["H004", "--metric", "score=9.3"]):
+        assert run_hyp("record", *args, lab=lab).code == 0
+    return lab
+
+
+@pytest.fixture(scope="module")
+def server(lab):
+    server = Server(lab, free_port())
+    yield server
+    server.kill()  # only if a test failed before stopping it
+
+
+def test_ui_answers_on_loopback_and_listens_nowhere_else(server):
+    url = server.url()
+    base = url.split("/#", 1)[0]
+
+    assert base == f"http://127.0.0.1:{server.port}"
+    assert "#/experiments/" in url and "workflowType=machine_learning" in url
+    for host in (f"127.0.0.1:{server.port}", f"localhost:{server.port}"):  # the two ways a browser names it
+        assert fetch(f"{base}/health", host=host)[0] == 200
+        status, body = fetch(f"{base}/ajax-api/2.0/mlflow/runs/search", host=host,
+                             body={"experiment_ids": [url.split("/experiments/")[1].split("/")[0]]})
+        assert status == 200
+        assert sorted(r["info"]["run_name"] for r in json.loads(body)["runs"]) == ["H002", "H003", "H004"]
+    assert listening(server.tree()) == {("127.0.0.1", server.port)}
+    assert 2 <= len(server.tree()) <= 4  # hyp, the mlflow launcher, one uvicorn worker: no job runners
+
+
+@pytest.mark.browser
+def test_h002_h003_h004_compare_in_a_real_browser(server, tmp_path):
+    require_service("chromium", Path(CHROMIUM).is_file() or bool(shutil.which("chromium")),
+                    "apt-get install -y --no-install-recommends chromium")
+    require_service("playwright", importlib.util.find_spec("playwright") is not None,
+                    "pip install playwright (the `dev` extra)")
+    from playwright.sync_api import sync_playwright
+
+    url = server.url()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
+                                    headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(url)
+            # The runs table, as the address hyp printed opens it: select the three runs, press Compare.
+            for hid in SCORES:
+                name = page.get_by_text(hid, exact=True).first
+                name.wait_for(timeout=60_000)
+                row = page.locator("[role=row]", has=page.get_by_text(hid, exact=True)).first
+                row.locator("input[type=checkbox], [role=checkbox]").first.click()
+            page.get_by_role("button", name="Compare").first.click()
+            page.get_by_text("Comparing 3 Runs").wait_for(timeout=30_000)
+            page.get_by_text("training.epochs", exact=True).first.wait_for(timeout=30_000)
+            details = page.inner_text("body").split("Run details", 1)[1]
+            metrics = page.get_by_role("switch", name="Metrics - Show diff only")
+            scores = None
+            for _ in range(60):
+                scores = metrics.evaluate(METRIC_ROW, "score")
+                if scores:
+                    break
+                time.sleep(0.2)
+            shot = tmp_path / "compare.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+
+    names = re.search(r"Run Name:\s*(\S+)\s+(\S+)\s+(\S+)", details)
+    assert names and sorted(names.groups()) == sorted(SCORES), details[:500]
+    assert scores and dict(zip(names.groups(), scores, strict=True)) == SCORES
+    assert re.search(r"training\.epochs\s+6\s+6\s+6", details)  # params side by side too
+    assert shot.stat().st_size > 10_000
+
+
+def test_stopping_hyp_ui_stops_the_whole_server(server):
+    server.url()
+    tree = server.tree()
+
+    server.proc.send_signal(signal.SIGTERM)
+
+    assert server.proc.wait(timeout=30) == 130
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(alive(pid) for pid in tree - {server.proc.pid}):
+        time.sleep(0.2)
+    assert not [pid for pid in tree - {server.proc.pid} if alive(pid)]
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", server.port))  # the port is free again
+
+
+def test_a_busy_port_is_refused_before_anything_starts(lab):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        r = run_hyp("ui", "--port", str(s.getsockname()[1]), lab=lab)
+
+    assert r.code == 2
+    assert "is not free" in r.err and len(r.err_lines) == 1
+
+
+def test_a_missing_browser_skips_here_but_fails_where_ci_requires_it(monkeypatch):
+    monkeypatch.delenv("HYP_REQUIRE_SERVICES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium is missing: apt-get"):
+        require_service("chromium", False, "apt-get install chromium")
+    monkeypatch.setenv("HYP_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="HYP_REQUIRE_SERVICES=1 requires it"):
+        require_service("chromium", False, "apt-get install chromium")
+    require_service("chromium", True, "")  # present: nothing happens
