@@ -24,7 +24,7 @@ demo: setup
 	@echo "Reports: $(DEMO)/reports/H003.md $(DEMO)/reports/H004.md  ·  compare runs: cd $(DEMO) && ../$(BIN)/hyp ui"
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

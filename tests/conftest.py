@@ -231,7 +231,7 @@ def builtin_cache(tmp_path_factory) -> Path:
 # A test that needs something this machine may lack calls `need(...)`: without it the test skips with
 # the reason shown, except in CI (.ci/run sets HYP_REQUIRE_SERVICES=1), where CI provides PostgreSQL and
 # Chromium, so a missing one is a failure rather than a quiet skip. A CUDA GPU is never provided by CI:
-# `need_cuda()` always skips without one.
+# GPU tests carry `@pytest.mark.cuda` and a skipif, so they skip before any fixture is built.
 
 
 def need(available: bool, reason: str) -> None:
@@ -253,19 +253,3 @@ def postgres_url(database: str = "postgres") -> str | None:
     user = os.environ.get("PGUSER", "postgres")
     return f"postgresql://{user}@127.0.0.1:5432/{database}"
 
-
-def need_cuda() -> None:
-    import torch
-
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU; this machine has none (run these on a GPU machine)")
-
-
-def require_service(name: str, available: bool, how: str) -> None:
-    """Skip, saying why, when a service or tool a test needs is missing; fail instead where CI
-    promised it (HYP_REQUIRE_SERVICES=1, set by .ci/run), so a missing install never passes as a skip."""
-    if available:
-        return
-    if os.environ.get("HYP_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{name} is missing but HYP_REQUIRE_SERVICES=1 requires it: {how}", pytrace=False)
-    pytest.skip(f"{name} is missing: {how}")

@@ -19,6 +19,8 @@ COMMANDS = {
     "show": ("show", "One hypothesis in full, with its verdict."),
     "validate": ("validate", "Check hypothesis files; every error names file:line and the field."),
     "run": ("run", "Build the data, train, evaluate, log to MLflow, judge and write the report."),
+    "sweep": ("sweep", "Optuna search under the VRAM limit, each trial an MLflow child run."),
+    "estimate": ("estimate", "Predicted peak VRAM for the configuration, from the model's config alone."),
     "data": ("data", "The dataset mix a run would train on, with quality scores and lint findings."),
     "record": ("record", "Log results produced elsewhere (hand scores, answers, historical numbers)."),
     "verdict": ("verdict", "Recompute and print the verdict."),
@@ -87,6 +89,12 @@ def main(argv=None) -> None:
     except Exception as e:
         import os
         import traceback
+
+        if type(e).__name__ == "OutOfMemoryError" and type(e).__module__.startswith("torch"):
+            # The configuration does not fit this GPU: a setting to change, not a bug to report.
+            click.echo("error: out of GPU memory: lower experiment.training.batch_size or max_seq_length "
+                       "(`hyp estimate` predicts the peak); the run is marked FAILED", err=True)
+            sys.exit(2)
 
         if os.environ.get("HYP_DEBUG"):
             traceback.print_exc()

@@ -118,6 +118,7 @@ def train(
     elif not resume:
         shutil.rmtree(checkpoints, ignore_errors=True)
     if device.type == "cuda":
+        cap_cuda_memory(torch, device)
         torch.cuda.reset_peak_memory_stats(device)
 
     # --- train ---------------------------------------------------------------------------------
@@ -332,7 +333,8 @@ def _optimizer_step(torch, model, optimizer, batch, plan, lr, device, pad_id):
     total = 0.0
     for start in range(0, len(batch), micro):
         input_ids, labels, attention = _collate(torch, batch[start : start + micro], pad_id, device)
-        loss = _summed_loss(torch, model, input_ids, labels, attention) / supervised
+        with _compute_precision(torch, device):
+            loss = _summed_loss(torch, model, input_ids, labels, attention) / supervised
         loss.backward()
         total += loss.item()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
@@ -343,10 +345,44 @@ def _optimizer_step(torch, model, optimizer, batch, plan, lr, device, pad_id):
     return total, supervised, tokens
 
 
+def _compute_precision(torch, device):
+    """bf16 autocast on CUDA, as the Trainer's `bf16=True` does: the LoRA weights (and, under QLoRA,
+    the norms peft keeps in float32) stay float32 for the optimizer while the matmuls run in bf16.
+    The CPU trains in float32 throughout: bf16 there is slower and less exact."""
+    import contextlib
+
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+CUDA_MEMORY_ENV = "HYP_CUDA_MEMORY_GB"
+
+
+def cap_cuda_memory(torch, device) -> float | None:
+    """Cap this process's share of the GPU at $HYP_CUDA_MEMORY_GB, to reproduce a smaller card (the
+    user's 4 GB RTX 3050) on a large one: past the cap PyTorch raises OutOfMemoryError as that card
+    would. Returns the cap in GB, or None when the variable is unset."""
+    import os
+
+    value = os.environ.get(CUDA_MEMORY_ENV)
+    if not value:
+        return None
+    try:
+        cap = float(value)
+    except ValueError:
+        raise BadInput(f"{CUDA_MEMORY_ENV}: {value!r} is not a number of GB") from None
+    total = torch.cuda.get_device_properties(device).total_memory / 2**30
+    if not 0 < cap <= total:
+        raise BadInput(f"{CUDA_MEMORY_ENV}: {cap} GB, expected more than 0 and at most this GPU's {total:.1f} GB")
+    torch.cuda.set_per_process_memory_fraction(cap / total, device)
+    return cap
+
+
 def _eval_loss(torch, model, examples, device, pad_id, batch_size: int = 8) -> float:
     model.eval()
     loss_sum, count = 0.0, 0
-    with torch.no_grad():
+    with torch.no_grad(), _compute_precision(torch, device):
         for start in range(0, len(examples), batch_size):
             input_ids, labels, attention = _collate(torch, examples[start : start + batch_size], pad_id, device)
             loss_sum += _summed_loss(torch, model, input_ids, labels, attention).item()
