@@ -41,6 +41,9 @@ COMMANDS = [
     ["new", "H011", "--from", "H003", "--option", "A"],
     ["compare", "--help"],
     ["ui", "--help"],
+    ["sweep", "--help"],
+    ["estimate", "--help"],
+    ["estimate", "H003", "--json"],
 ]
 
 

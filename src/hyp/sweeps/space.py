@@ -1,0 +1,75 @@
+"""The search space of a `sweep:` block: checking it against the experiment, sampling it, applying it.
+
+A parameter is named by its full dotted path (`experiment.training.epochs`) in Optuna too, so a
+study read with plain Optuna or optuna-dashboard says what each value changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from hyp.errors import BadInput
+from hyp.experiments.overrides import apply_overrides
+from hyp.hypotheses.schema import Hypothesis, SearchParam
+from hyp.hypotheses.yamlfile import Document
+
+PREFIX = "experiment."
+
+
+def check_space(hyp: Hypothesis, doc: Document) -> None:
+    """Every parameter names an existing experiment value, and its bounds are values that value accepts."""
+    for key, param in hyp.sweep.space.items():
+        where = f"{doc.where(('sweep', 'space', key))}: sweep.space.{key}"
+        if not key.startswith(PREFIX):
+            raise BadInput(f"{where}: only experiment values can be searched (write experiment.{key}?)")
+        if param.type != "categorical":
+            if param.type == "int" and not all(float(v).is_integer() for v in (param.low, param.high)):
+                raise BadInput(f"{where}: an int parameter needs whole-number 'low' and 'high'")
+            if param.log and param.low <= 0:
+                raise BadInput(f"{where}: a log-scaled parameter needs 'low' > 0")
+            if param.log and param.step is not None:
+                raise BadInput(f"{where}: 'step' and 'log' cannot be combined")
+        for value in _extremes(param):
+            try:
+                apply_overrides(hyp, [assignment(key, value)])
+            except BadInput as e:
+                # apply_overrides speaks of --set; here the value came from the sweep block.
+                reason = e.message.removeprefix("--set ").split(": ", 1)[-1]
+                raise BadInput(f"{where}: {reason} (with value {value!r})") from None
+
+
+def _extremes(param: SearchParam) -> list[Any]:
+    if param.type == "categorical":
+        return list(param.choices)
+    if param.type == "int":
+        return [int(param.low), int(param.high)]
+    return [float(param.low), float(param.high)]
+
+
+def sample(trial, space: dict[str, SearchParam]) -> dict[str, Any]:
+    """The trial's values, suggested by its sampler (or the stored ones when the trial is a retry)."""
+    values = {}
+    for key, p in space.items():
+        if p.type == "int":
+            step = int(p.step) if p.step else 1
+            values[key] = trial.suggest_int(key, int(p.low), int(p.high), step=step, log=p.log)
+        elif p.type == "float":
+            values[key] = trial.suggest_float(key, float(p.low), float(p.high), step=p.step, log=p.log)
+        else:
+            values[key] = trial.suggest_categorical(key, list(p.choices))
+    return values
+
+
+def assignment(key: str, value: Any) -> str:
+    """`key=value` as `hyp run --set` reads it: JSON scalars are YAML scalars of the same type."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"sweep.space.{key}: {value} is not a usable value")
+    return f"{key}={json.dumps(value)}"
+
+
+def with_values(hyp: Hypothesis, values: dict[str, Any]) -> Hypothesis:
+    """The hypothesis with the trial's values in its experiment (validated like `--set`)."""
+    applied, _ = apply_overrides(hyp, [assignment(k, v) for k, v in values.items()])
+    return applied

@@ -1,0 +1,250 @@
+"""The Optuna study of a sweep: its storage (SQLite in the lab, or PostgreSQL shared by machines),
+heartbeats that let a dead worker's trial be failed and retried, the pruner, and claiming trials
+so that N workers run exactly the study's number of trials between them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from hyp.errors import BadInput
+from hyp.hypotheses.schema import Hypothesis
+
+# A live worker records a heartbeat every HEARTBEAT_S; a RUNNING trial without one for GRACE_S
+# belongs to a dead worker: it is failed and queued again with the same values. A worker's slowest
+# storage write must fit well inside the grace period. HYP_SWEEP_HEARTBEAT="interval,grace"
+# overrides both (the tests use "1,4" to see a killed worker within seconds).
+HEARTBEAT_S = 20
+GRACE_S = 120
+MAX_RETRIES = 2  # retries of one configuration whose workers keep dying (a crash it causes, not bad luck)
+SQLITE_TIMEOUT_S = 60  # how long a writer waits for SQLite's lock before "database is locked"
+
+# Pruners, for the few trials a hypothesis sweep has. Median: compare only after two trials have
+# finished, and never on the first epoch (the warmup makes it noise). Hyperband: one epoch is the
+# smallest budget, a third of the trials go on at each rung.
+MEDIAN_STARTUP_TRIALS = 2
+MEDIAN_WARMUP_EPOCHS = 2  # optuna counts steps from 0; ours are 1-based epochs: prune from epoch 2
+HYPERBAND_REDUCTION = 3
+
+# Study user attributes, so plain Optuna readers know what the numbers are.
+ATTR_HYPOTHESIS = "hyp.id"
+ATTR_OBJECTIVE = "hyp.objective"
+ATTR_INTERMEDIATE = "hyp.intermediate"
+
+
+def heartbeat_settings() -> tuple[int, int]:
+    raw = os.environ.get("HYP_SWEEP_HEARTBEAT")
+    if not raw:
+        return HEARTBEAT_S, GRACE_S
+    try:
+        interval, grace = (int(v) for v in raw.split(","))
+    except ValueError:
+        raise BadInput(f"HYP_SWEEP_HEARTBEAT={raw!r}: expected two whole seconds, interval,grace") from None
+    if not 0 < interval < grace:
+        raise BadInput(f"HYP_SWEEP_HEARTBEAT={raw!r}: needs 0 < interval < grace")
+    return interval, grace
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and tags."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1] if "@" in url else url
+
+
+def open_storage(url: str):
+    """RDB storage with heartbeats for `url` (sqlite:/// or postgresql://); BadInput when unusable."""
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    given = url
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    if scheme not in ("sqlite", "postgresql"):
+        raise BadInput(f"storage {redacted(url)}: use sqlite:///PATH (one machine) or postgresql://... (several)")
+    engine_kwargs = {}
+    if scheme == "sqlite":
+        path = sqlite_path(url)
+        if path is None:
+            raise BadInput(f"storage {url}: a sweep's SQLite storage must be a file (workers share it)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+    else:
+        url = _with_installed_driver(url)
+        engine_kwargs = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    interval, grace = heartbeat_settings()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with quiet_optuna():
+            storage = RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=interval, grace_period=grace,
+                                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES))
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise BadInput(f"storage {redacted(given)}: cannot be used: {first[:300]}") from None
+    if scheme == "sqlite":
+        # WAL lets workers read while one writes; the mode is stored in the file, set once.
+        with storage.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return storage
+
+
+def _with_installed_driver(url: str) -> str:
+    # A bare postgresql:// means psycopg 3 to SQLAlchemy 2.1 and psycopg2 to older ones; use
+    # whichever is installed, so the URL a user copies from their server works as it is.
+    import importlib.util
+
+    if not url.startswith("postgresql://") or importlib.util.find_spec("psycopg") is not None:
+        return url
+    if importlib.util.find_spec("psycopg2") is not None:
+        return "postgresql+psycopg2://" + url[len("postgresql://"):]
+    raise BadInput(f"storage {redacted(url)}: no PostgreSQL driver; pip install psycopg2-binary")
+
+
+def sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
+        return None
+    return Path(url[len(prefix):])
+
+
+@contextlib.contextmanager
+def quiet_optuna():
+    """Optuna flags heartbeats and ask/tell with heartbeats as experimental; hyp uses them on purpose."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
+        yield
+
+
+def intermediate_name(hyp: Hypothesis) -> str:
+    """What trials report per epoch: held-out loss when there is a held-out set, else training loss."""
+    return "eval_loss" if hyp.experiment.dataset.heldout else "epoch_train_loss"
+
+
+def open_study(storage, name: str, hyp: Hypothesis, *, sampler=None, pruner=None, create: bool = True):
+    """The study `name`, created for hypothesis `hyp` if it does not exist and `create` is set."""
+    import optuna
+
+    objective = hyp.sweep.objective
+    try:
+        study_id = storage.get_study_id_from_name(name)
+    except KeyError:
+        if not create:
+            raise BadInput(f"study {name!r}: no such study in {redacted(storage.url)}") from None
+        study_id = None
+    if study_id is not None:
+        attrs = storage.get_study_user_attrs(study_id)
+        owner = attrs.get(ATTR_HYPOTHESIS)
+        if owner and owner != hyp.id:
+            raise BadInput(f"study {name!r}: it belongs to {owner}, not {hyp.id}; pass another --study")
+        direction = storage.get_study_directions(study_id)[0].name.lower()
+        if direction != objective.direction:
+            raise BadInput(f"study {name!r}: it was created to {direction}, the sweep block says "
+                           f"{objective.direction}; pass another --study")
+    with quiet_optuna():
+        study = optuna.create_study(storage=storage, study_name=name, direction=objective.direction,
+                                    sampler=sampler, pruner=pruner, load_if_exists=True)
+    if ATTR_HYPOTHESIS not in study.user_attrs:  # new, or made with plain Optuna (trials enqueued by hand)
+        study.set_user_attr(ATTR_HYPOTHESIS, hyp.id)
+        study.set_user_attr(ATTR_OBJECTIVE, f"{objective.direction} {objective.metric}")
+        sign = "-" if objective.direction == "maximize" else ""
+        study.set_user_attr(ATTR_INTERMEDIATE, f"{sign}{intermediate_name(hyp)} per epoch")
+    return study
+
+
+def make_pruner(hyp: Hypothesis):
+    import optuna
+
+    kind = hyp.sweep.pruner
+    if kind == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=MEDIAN_STARTUP_TRIALS,
+                                           n_warmup_steps=MEDIAN_WARMUP_EPOCHS)
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs(hyp),
+                                              reduction_factor=HYPERBAND_REDUCTION)
+    return optuna.pruners.NopPruner()
+
+
+def max_epochs(hyp: Hypothesis) -> int:
+    p = hyp.sweep.space.get("experiment.training.epochs")
+    return int(p.high) if p is not None and p.type == "int" else hyp.experiment.training.epochs
+
+
+def make_sampler(seed: int):
+    import optuna
+
+    # constant_liar: a trial running in another worker counts as a poor result, so parallel
+    # workers do not all sample next to the same promising point.
+    return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+
+
+def sampler_seed(hyp: Hypothesis, worker: int, url: str) -> int:
+    """Seeded, so one worker's sweep repeats exactly; distinct per worker, or workers that start
+    together would draw the same values. Machines sharing PostgreSQL each count from worker 0, so
+    there the host is part of the seed too."""
+    import socket
+
+    host = "" if url.startswith("sqlite") else socket.gethostname()
+    digest = hashlib.sha256(f"{hyp.experiment.training.seed}:{worker}:{host}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+@contextlib.contextmanager
+def claim_lock(storage, study_name: str) -> Iterator[None]:
+    """Serialises 'count the study's trials, then ask for one' across every worker of the study.
+
+    SQLite lives on one machine, so a lock file beside it covers every worker; PostgreSQL workers
+    may be on several machines and take a PostgreSQL advisory lock instead.
+    """
+    url = storage.url
+    if url.startswith("sqlite"):
+        with open(f"{sqlite_path(url)}.claim.lock", "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+        return
+    key = int.from_bytes(hashlib.sha256(f"hyp-sweep:{study_name}".encode()).digest()[:8], "big", signed=True)
+    with storage.engine.connect() as connection:
+        connection.exec_driver_sql("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+@contextlib.contextmanager
+def heartbeat(storage, trial_id: int) -> Iterator[None]:
+    """Record the trial's heartbeat every interval while it runs (Study.optimize does this itself;
+    ask/tell leaves it to the caller)."""
+    interval = storage.get_heartbeat_interval()
+    stop = threading.Event()
+
+    def beat():
+        while True:
+            try:
+                storage.record_heartbeat(trial_id)
+            except Exception:
+                pass  # a missed beat is retried next interval; grace covers several
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=beat, name=f"hyp-heartbeat-{trial_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -1,0 +1,114 @@
+"""`hyp sweep`: check everything, take the pre-registration lock, open the sweep's MLflow run, run the
+workers, and summarise the study.
+
+The VRAM limit is about the GPU the configuration is meant for. On a machine without CUDA, hyp
+trains on the CPU and no VRAM is measured: the limit then applies to the estimate only — a CPU
+sweep is a rehearsal that launches exactly the configurations the estimate says would fit.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from hyp.errors import BadInput, HypError
+from hyp.hypotheses.lab import Lab
+from hyp.sweeps.space import check_space
+from hyp.sweeps.study import make_pruner, open_storage, open_study, redacted
+from hyp.sweeps.summary import SweepSummary, sweep_summary
+from hyp.sweeps.worker import WorkerSpec, run_worker
+
+WORKER_STOP_S = 60  # how long interrupted workers get to record their trials before being killed
+
+
+def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1, storage: str | None = None,
+              study: str | None = None, vram_limit_gb: float | None = None,
+              echo: Callable[[str], None] = print) -> SweepSummary:
+    hyp, doc = lab.read(hid)
+    if hyp.sweep is None:
+        raise BadInput(f"{doc.path}: no sweep: block (add one: trials, objective, space, pruner)")
+    check_space(hyp, doc)
+    target = trials if trials is not None else hyp.sweep.trials
+    if target < 1:
+        raise BadInput("--trials: must be at least 1")
+    if workers < 1:
+        raise BadInput("--workers: must be at least 1")
+    limit = vram_limit_gb if vram_limit_gb is not None else lab.settings.vram_limit_gb
+    if not limit > 0:
+        raise BadInput(f"--vram-limit: must be a positive number of GB, got {limit:g}")
+    url = storage or lab.sweep_storage
+    name = study or hid
+    backend = open_storage(url)
+    optuna_study = open_study(backend, name, hyp, pruner=make_pruner(hyp))
+
+    from hyp.trackers import open_tracker
+    from hyp.trackers.base import tracked_run
+    from hyp.trackers.results import attach_hypothesis, check_lock, experiment_params, result_tags
+
+    tracker = open_tracker(lab)
+    judged = check_lock(lab, tracker, hyp)  # a sweep takes the pre-registration lock like a run
+    tags = {**result_tags(hyp, "sweep"), "hyp.study": name, "hyp.storage": redacted(url)}
+    with tracked_run(tracker, hypothesis_id=hid, kind="sweep", name=f"{hid}-sweep", tags=tags,
+                     description=hyp.statement.strip()) as run_id:
+        tracker.log_params(run_id, {
+            **experiment_params(hyp), "sweep.study": name, "sweep.trials": target, "sweep.workers": workers,
+            "sweep.pruner": hyp.sweep.pruner, "sweep.vram_limit_gb": limit,
+            "sweep.objective": f"{hyp.sweep.objective.direction} {hyp.sweep.objective.metric}",
+            "sweep.space": json.dumps(hyp.sweep.model_dump(mode="json")["space"]),
+        })
+        attach_hypothesis(lab, tracker, run_id, hyp, judged)
+        done = len(optuna_study.trials)
+        echo(f"{hid}: study {name!r} in {redacted(url)} ({done} trial(s) so far), up to {target} trials, "
+             f"{workers} worker(s), VRAM limit {limit:g} GB, pruner {hyp.sweep.pruner}")
+        spec = WorkerSpec(lab_root=str(lab.root), hid=hid, study=name, storage=url, trials=target,
+                          vram_limit_gb=limit, sweep_run_id=run_id, workers=workers)
+        if workers == 1:
+            run_worker(spec, echo)
+        else:
+            _run_workers(spec, workers)
+        with tempfile.TemporaryDirectory() as tmp:
+            summary = sweep_summary(lab, hid, study=name, storage=url, plots_dir=Path(tmp))
+            for path in summary.plots.values():
+                tracker.log_artifact(run_id, path, "sweep")
+        summary.plots = {}  # they were in a temporary directory; the run keeps them
+        tracker.log_metrics(run_id, summary.metrics())
+        if summary.best:
+            tracker.set_tags(run_id, {"hyp.best_trial": str(summary.best[0].number),
+                                      "hyp.best_params": json.dumps(summary.best[0].params, default=str)})
+    return summary
+
+
+def _run_workers(spec: WorkerSpec, workers: int) -> None:
+    """N local worker processes on one study; they share the storage, not memory."""
+    from dataclasses import replace
+
+    processes = [subprocess.Popen([sys.executable, "-m", "hyp.sweeps.worker", replace(spec, index=i).to_json()])
+                 for i in range(workers)]
+    try:
+        codes = [p.wait() for p in processes]
+    except KeyboardInterrupt:
+        # Ctrl-C reached the workers too; a SIGTERM sent to this process only did not.
+        for p in processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in processes:
+            try:
+                p.wait(WORKER_STOP_S)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        raise
+    failed = [(i, code) for i, code in enumerate(codes) if code != 0]
+    if failed:
+        i, code = failed[0]
+        if code == 130:
+            raise KeyboardInterrupt
+        error = HypError(f"sweep: worker {i} stopped with exit code {code} (its error is above)")
+        error.exit_code = code
+        raise error
+

@@ -1,0 +1,112 @@
+"""One trial's training, in its own process: the `hyp run` recipe with the trial's values.
+
+The process is forked from a server that has already imported torch, transformers, peft and
+MLflow (so a trial does not pay seconds of imports), and it exits when the trial ends, giving its
+memory — host and GPU — back. It reports each epoch's loss to its worker and waits for the
+pruner's answer; its last message says how the trial ended.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# What the server imports once, for every trial it forks.
+PRELOAD = ["torch", "transformers", "peft", "mlflow", "hyp.experiments.recipes.lora", "hyp.experiments.evaluation",
+           "hyp.trackers.mlflow_store"]
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    lab_root: str
+    hid: str
+    overrides: list[str]  # the trial's values as `--set` assignments
+    run_id: str  # the MLflow child run, created by the worker
+    workdir: str
+    metric: str  # what is reported per epoch: eval_loss or epoch_train_loss
+    threads: int  # CPU threads for torch: the machine's cores shared among the local workers
+
+
+class Pruned(Exception):
+    def __init__(self, epoch: int):
+        super().__init__(f"pruned at epoch {epoch}")
+        self.epoch = epoch
+
+
+def main(conn, spec: TrialSpec) -> None:
+    """Entry point of the trial process; every outcome ends as one last message on `conn`."""
+    _die_with_parent()
+    try:
+        metrics = _train(conn, spec)
+    except Pruned as e:
+        conn.send({"type": "done", "status": "pruned", "epoch": e.epoch})
+    except KeyboardInterrupt:
+        return  # the worker was interrupted too and records the trial itself
+    except BaseException as e:  # any failure must reach the worker as a message, never as silence
+        status = "oom" if _out_of_memory(e) else "failed"
+        message = getattr(e, "message", None) or f"{type(e).__name__}: {e}"
+        conn.send({"type": "done", "status": status, "error": message[:2000]})
+    else:
+        conn.send({"type": "done", "status": "complete", "metrics": metrics})
+    finally:
+        conn.close()
+
+
+def _train(conn, spec: TrialSpec) -> dict[str, float]:
+    import threading
+
+    import torch
+    import tqdm
+
+    from hyp.experiments.run import data_metrics, dataset_record, plan, train_and_evaluate
+    from hyp.hypotheses.lab import Lab
+    from hyp.trackers import open_tracker
+
+    # OMP_NUM_THREADS, when set, still caps the share: oversubscribed threads spin and slow down.
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), spec.threads)))
+    # tqdm's default lock is a multiprocessing semaphore, which a forked process exits without
+    # releasing (the resource tracker then warns); one process needs only a thread lock.
+    tqdm.tqdm.set_lock(threading.RLock())
+    lab = Lab(Path(spec.lab_root))
+    p = plan(lab, spec.hid, replicates=1, overrides=spec.overrides)
+    tracker = open_tracker(lab)
+    tracker.log_dataset(spec.run_id, dataset_record(lab, p))
+    data = data_metrics(p)
+    tracker.log_metrics(spec.run_id, data)
+
+    def report(epoch: int, metrics: dict) -> None:
+        conn.send({"type": "epoch", "epoch": epoch, "loss": metrics[spec.metric]})
+        if conn.recv():  # the worker's answer: prune?
+            raise Pruned(epoch)
+
+    metrics = train_and_evaluate(lab, tracker, spec.run_id, p, p.hypothesis.experiment.training.seed,
+                                 Path(spec.workdir), resume=False, progress=False, on_epoch=report)
+    tracker.log_metrics(spec.run_id, metrics)
+    return {**data, **metrics}
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(error, torch.cuda.OutOfMemoryError):
+        return True
+    # cuBLAS and bitsandbytes report a failed allocation as a plain RuntimeError.
+    text = str(error)
+    return isinstance(error, RuntimeError) and ("CUDA out of memory" in text or "CUBLAS_STATUS_ALLOC_FAILED" in text)
+
+
+def _die_with_parent() -> None:
+    """Linux: end this process when its parent does, so a killed worker leaves no trial training."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except OSError:
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
