@@ -1,6 +1,7 @@
 """The Tracker contract, run against real MLflow on a temporary SQLite store."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -49,10 +50,18 @@ def test_params_metrics_and_history_are_kept(tracker):
     assert record.params["training.learning_rate"] == "0.0002"
     assert len(record.params["prompt"]) <= MAX_PARAM
     assert "sha256:" in record.params["prompt"]  # shortened, but still tells values apart
+    full = tracker.download_artifact(run_id, "params/prompt.txt", tracker_tmp(tracker))
+    assert full.read_text() == long  # and kept in full as an artifact
     assert record.metrics["score"] == 4.5 and record.metrics["points"] == 29
     assert "skipped" not in record.metrics
     assert tracker.metric_history(run_id, "train_loss") == [(0, 2.0), (1, 1.5), (2, 1.25)]
     assert (record.hypothesis_id, record.kind, record.status, record.name) == ("H102", "run", "FINISHED", "H102")
+
+
+def tracker_tmp(tracker):
+    import tempfile
+
+    return Path(tempfile.mkdtemp())
 
 
 def test_child_runs_point_at_their_parent(tracker):

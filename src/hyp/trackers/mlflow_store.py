@@ -9,16 +9,16 @@ from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.trackers.base import DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags
+from hyp.trackers.secrets import TEXT_SUFFIXES, has_secret, redact
 
 MAX_PARAM = 6000  # MLflow rejects longer param values; longer ones are shortened with a hash
 
 
-def _param_value(value: object) -> str:
-    text = str(value)
+def _param_value(text: str) -> str:
     if len(text) <= MAX_PARAM:
         return text
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return f"{text[: MAX_PARAM - 40]}... [sha256:{digest}]"
+    return f"{text[: MAX_PARAM - 60]}... [sha256:{digest}, in full: params/]"
 
 
 class MlflowTracker(Tracker):
@@ -64,16 +64,25 @@ class MlflowTracker(Tracker):
             all_tags["mlflow.parentRunId"] = parent_run_id
         if description:
             all_tags["mlflow.note.content"] = description
-        run = self.client.create_run(self.experiment_id, tags={k: str(v) for k, v in all_tags.items()},
+        run = self.client.create_run(self.experiment_id, tags={k: redact(str(v)) for k, v in all_tags.items()},
                                      run_name=name)
         return run.info.run_id
 
     def log_params(self, run_id: str, params: dict[str, object]) -> None:
         from mlflow.entities import Param
 
-        items = [Param(k, _param_value(v)) for k, v in params.items()]
+        values = {k: redact(str(v)) for k, v in params.items()}
+        items = [Param(k, _param_value(v)) for k, v in values.items()]
         for i in range(0, len(items), 100):
             self.client.log_batch(run_id, params=items[i : i + 100])
+        long = {k: v for k, v in values.items() if len(v) > MAX_PARAM}
+        if long:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                for key, value in long.items():
+                    (Path(tmp) / f"{key}.txt").write_text(value, encoding="utf-8")
+                self.client.log_artifacts(run_id, tmp, "params")
 
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
         from mlflow.entities import Metric
@@ -94,14 +103,18 @@ class MlflowTracker(Tracker):
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         from mlflow.entities import RunTag
 
-        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+        self.client.log_batch(run_id, tags=[RunTag(k, redact(str(v))) for k, v in tags.items()])
 
     def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None:
+        import tempfile
+
         local_path = Path(local_path)
-        if local_path.is_dir():
-            self.client.log_artifacts(run_id, str(local_path), artifact_path)
-        else:
-            self.client.log_artifact(run_id, str(local_path), artifact_path)
+        with tempfile.TemporaryDirectory() as tmp:
+            local_path = _without_secrets(local_path, Path(tmp))
+            if local_path.is_dir():
+                self.client.log_artifacts(run_id, str(local_path), artifact_path)
+            else:
+                self.client.log_artifact(run_id, str(local_path), artifact_path)
 
     def log_dataset(self, run_id: str, dataset: DatasetRecord) -> None:
         import warnings
@@ -146,6 +159,33 @@ class MlflowTracker(Tracker):
 
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
         return [(m.step, m.value) for m in self.client.get_metric_history(run_id, key)]
+
+
+def _without_secrets(path: Path, scratch: Path) -> Path:
+    """`path` itself when no text file in it holds a secret, else a copy under `scratch` with the
+    secrets replaced (the user's own files are never rewritten)."""
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    dirty = {f: text for f in files if f.suffix.lower() in TEXT_SUFFIXES
+             and (text := _read_text(f)) is not None and has_secret(text)}
+    if not dirty:
+        return path
+    import shutil
+
+    copy = scratch / path.name
+    if path.is_file():
+        copy.write_text(redact(dirty[path]), encoding="utf-8")
+        return copy
+    shutil.copytree(path, copy)
+    for f, text in dirty.items():
+        (copy / f.relative_to(path)).write_text(redact(text), encoding="utf-8")
+    return copy
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        return None
 
 
 def _record(run) -> RunRecord:
