@@ -41,6 +41,7 @@ COMMANDS = [
     ["new", "H011", "--from", "H003", "--option", "A"],
     ["compare", "--help"],
     ["ui", "--help"],
+    ["score", "--help"],
     ["sweep", "--help"],
     ["estimate", "--help"],
     ["estimate", "H003", "--json"],

@@ -27,6 +27,7 @@ COMMANDS = {
     "report": ("report", "Write the Markdown report for a hypothesis."),
     "compare": ("compare", "Params and metrics of hypotheses side by side; differences only unless --all."),
     "ui": ("ui", "The MLflow UI for this lab's store, on 127.0.0.1."),
+    "score": ("score", "Score the latest answers by hand in the terminal, criterion by criterion."),
     "amend": ("amend", "Record a change to pre-registered parts after results exist."),
     "schema": ("schema", "Print the JSON Schema of hypothesis files."),
 }

@@ -47,3 +47,21 @@ def print_verdict(j: Judged) -> None:
     if j.lock.amendments:
         for a in j.lock.amendments:
             console.print(f"amended {a.time}: {a.reason}")
+
+
+def print_agreement(j: Judged) -> None:
+    """Hand against rubric scores per criterion, when both scored the same answers."""
+    obs = j.verdict.observations
+    criteria = [c for c in ("agent", "factual", "personality", "complete") if f"agreement.{c}" in obs]
+    if not criteria:
+        return
+    from rich.table import Table
+
+    table = Table(title="Hand vs rubric scores (the hand scores count)", title_justify="left")
+    for col in ("criterion", "hand points", "rubric points", "agreement", "Cohen's κ"):
+        table.add_column(col)
+    for c in criteria:
+        hand, rubric, kappa = obs.get(f"{c}_points"), obs.get(f"auto.{c}_points"), obs.get(f"kappa.{c}")
+        table.add_row(c, fmt(hand.estimate if hand else None), fmt(rubric.estimate if rubric else None),
+                      f"{obs[f'agreement.{c}'].estimate:.0%}", f"{kappa.estimate:.2f}" if kappa else "—")
+    out().print(table)

@@ -8,7 +8,7 @@ import click
 def command(ctx, hid, as_json):
     """One hypothesis in full, with its verdict."""
     from hyp.cli.console import fmt, lab_from, out, print_json
-    from hyp.cli.render import print_verdict, verdict_json
+    from hyp.cli.render import print_agreement, print_verdict, verdict_json
     from hyp.hypotheses.judged import judge_hypothesis
     from hyp.trackers.index import load_results
 
@@ -39,6 +39,7 @@ def command(ctx, hid, as_json):
               + f" · runs: {judged.results.runs}"]
     out().print(Panel("\n".join(lines), title=f"{hyp.id} · {hyp.title}", title_align="left"))
     print_verdict(judged)
+    print_agreement(judged)
     for plan, options in (("If it fails", hyp.on_failure), ("If it succeeds", hyp.on_success)):
         for o in options:
             exp = f" expected {fmt(o.expected)}" if o.expected is not None else ""

@@ -116,6 +116,21 @@ def agreement(manual: list[AnswerScore], auto: list[AnswerScore]) -> dict[str, f
     return out
 
 
+def hand_scored(manual: list[AnswerScore], auto: list[AnswerScore] | None) -> tuple[dict[str, float], list[dict]]:
+    """The metrics and answers logged for hand scores (`hyp record --scores`, `hyp score`): the hand
+    scores under the contract's names, so they count; the rubric's on the same answers as `auto.*`,
+    with the agreement between the two per criterion."""
+    # A hand score cannot tell a forbidden claim or a template marker apart from other
+    # failures, so those counts come only from the rubric (when responses are given).
+    logged = {k: v for k, v in summarize(manual).items() if k not in ("hallucinations", "template_leaks")}
+    answers = [s.to_json() | {"source": "hand"} for s in manual]
+    if auto:
+        logged |= {f"auto.{k}": v for k, v in summarize(auto).items()}
+        logged |= agreement(manual, auto)
+        answers += [s.to_json() | {"source": "rubric"} for s in auto]
+    return logged, answers
+
+
 def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | None = None,
            metrics: list[str] | None = None) -> tuple[str, Judged]:
     """Parse everything first (bad input changes nothing), then log one run of kind `record`."""
@@ -126,14 +141,7 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
         suite = lab.load_suite(hyp.experiment.eval.suite)
     if scores:
         manual, auto = parse_scores(scores, suite)
-        # A hand score cannot tell a forbidden claim or a template marker apart from other
-        # failures, so those counts come only from the rubric (when responses are given).
-        logged = {k: v for k, v in summarize(manual).items() if k not in ("hallucinations", "template_leaks")}
-        answers = [s.to_json() | {"source": "hand"} for s in manual]
-        if auto:
-            logged |= {f"auto.{k}": v for k, v in summarize(auto).items()}
-            logged |= agreement(manual, auto)
-            answers += [s.to_json() | {"source": "rubric"} for s in auto]
+        logged, answers = hand_scored(manual, auto)
     elif responses:
         auto_scores, answers = parse_responses(responses, suite)
         logged = summarize(auto_scores)
