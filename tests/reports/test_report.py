@@ -189,34 +189,65 @@ def test_trained_runs_show_loss_dataset_resources_and_questions(tmp_path, blank_
     assert "ab" * 32 in section(text, "Provenance")
 
 
-def test_sweep_summary_names_the_best_trial(tmp_path, blank_store):
+SWEEP_YAML = H003_YAML + textwrap.dedent("""\
+    sweep:
+      trials: 3
+      objective: {metric: score, direction: maximize}
+      space:
+        experiment.training.epochs: {type: int, low: 3, high: 6}
+    """)
+
+
+def log_sweep(lab_dir: Path, *, summarised: bool) -> None:
+    """A sweep run with three trial children, as `hyp sweep` logs it (the summary once it finished)."""
     from hyp.hypotheses.lab import Lab
     from hyp.trackers import open_tracker
     from hyp.trackers.base import tracked_run
 
-    sweep_yaml = H003_YAML + textwrap.dedent("""\
-        sweep:
-          trials: 3
-          objective: {metric: score, direction: maximize}
-          space:
-            experiment.training.epochs: {type: int, low: 3, high: 6}
-        """)
-    lab_dir = make_lab(tmp_path / "lab", {"H003": sweep_yaml}, store=blank_store)
     tracker = open_tracker(Lab(lab_dir))
     with tracked_run(tracker, hypothesis_id="H003", kind="sweep", name="H003-sweep") as sweep:
+        tracker.log_params(sweep, {"sweep.objective": "maximize score"})
         for i, (epochs, score) in enumerate(((3, 5.0), (5, 7.5), (6, 6.0))):
             with tracked_run(tracker, hypothesis_id="H003", kind="trial", name=f"H003-t{i}",
-                             parent_run_id=sweep) as trial:
+                             parent_run_id=sweep, tags={"hyp.trial": str(i)}) as trial:
                 tracker.log_params(trial, {"training.epochs": epochs})
                 tracker.log_metrics(trial, {"score": score})
+        if summarised:
+            tracker.log_metrics(sweep, {"trials.complete": 2, "trials.pruned": 1, "trials.failed": 0,
+                                        "trial_epochs.spent": 11, "trial_epochs.saved_by_pruning": 3,
+                                        "trial_epochs.saved_by_estimate": 0, "best.score": 7.5})
+            tracker.set_tags(sweep, {"hyp.best_trial": "1", "hyp.best_params": '{"training.epochs": 5}'})
+            history = lab_dir / "H003-sweep-history.png"
+            history.write_bytes(b"\x89PNG\r\n\x1a\n optuna's plot")
+            tracker.log_artifact(sweep, history, "sweep")
+
+
+def test_sweep_summary_names_the_best_trial_and_shows_optunas_plots(tmp_path, blank_store):
+    lab_dir = make_lab(tmp_path / "lab", {"H003": SWEEP_YAML}, store=blank_store)
+    log_sweep(lab_dir, summarised=True)
 
     text = report(lab_dir, "H003")
 
     sweep_section = section(text, "Sweep")
-    assert "3 trials (3 finished), objective: maximize `score`" in sweep_section
-    assert "Best trial: H003-t1" in sweep_section and "with score 7.5" in sweep_section
+    assert sweep_section.strip().startswith("3 trials (2 complete, 1 pruned), objective: maximize `score`; trial-epochs "
+                                    "spent 11, saved by pruning 3, saved by the VRAM estimate 0.")
+    assert "Best trial: 1 with score 7.5" in sweep_section
     assert row(sweep_section, "`training.epochs`")[1] == "5"
-    assert (lab_dir / "reports" / "H003-sweep.png").is_file()
+    assert [p.name for p in linked_images(lab_dir, sweep_section)] == ["H003-sweep-history.png"]
+    assert (lab_dir / "reports" / "H003-sweep-history.png").read_bytes().endswith(b"optuna's plot")
+
+
+def test_a_sweep_stopped_before_its_summary_still_shows_its_trials(tmp_path, blank_store):
+    lab_dir = make_lab(tmp_path / "lab", {"H003": SWEEP_YAML}, store=blank_store)
+    log_sweep(lab_dir, summarised=False)
+
+    text = report(lab_dir, "H003")
+
+    sweep_section = section(text, "Sweep")
+    assert sweep_section.strip().startswith("3 trials (3 finished), objective: maximize `score`.")
+    assert "The sweep recorded no best trial" in sweep_section
+    (plot,) = linked_images(lab_dir, sweep_section)
+    assert plot.name == "H003-sweep.png" and plot.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_a_lab_template_overrides_the_shipped_one(lineage):

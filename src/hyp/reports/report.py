@@ -89,13 +89,23 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
             lineage.append((relation, judge_hypothesis(hyps[other], results.get(other))))
     sweep = _sweep(hyp, list(runs.values()))
     output = Path(output) if output else lab.reports_dir / f"{hid}.md"
-    plots = _plots(output, hid, loss, judged, lineage, sweep, cache.setdefault("plots", {}))
+    sweep_plots = []
+    if sweep:
+        # `hyp sweep` logs Optuna's plots with the sweep run; they are copied beside the report.
+        sweep_plots = [n for n in cache.get("sweep_plots", []) if (output.parent / n).is_file()]
+        if "sweep_plots" not in cache or len(sweep_plots) < len(cache["sweep_plots"]):
+            from hyp.trackers import open_tracker
+
+            tracker = tracker or open_tracker(lab)
+            sweep_plots = cache["sweep_plots"] = _fetch_sweep_plots(tracker, sweep["run_id"], output.parent)
+    plots = _plots(output, hid, loss, judged, lineage, sweep, sweep_plots, cache.setdefault("plots", {}))
     text = _render(lab, _context(lab, judged, result_run, children, lineage, plots, sweep))
     write_atomic(output, text)
     lab.save_parsed()
 
     if result_run is not None:
-        files = [output, *(output.parent / name for name in plots.values())]
+        names = [n for v in plots.values() for n in ([v] if isinstance(v, str) else v)]
+        files = [output, *(output.parent / name for name in names)]
         logged = {"run_id": result_run.run_id,
                   "digest": hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()}
         if cache.get("logged") != logged:
@@ -110,6 +120,17 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     return output
 
 
+def _fetch_sweep_plots(tracker, run_id: str, folder: Path) -> list[str]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        got = tracker.download_artifact(run_id, "sweep", Path(tmp))
+        pngs = sorted(got.glob("*.png")) if got and got.is_dir() else []
+        for png in pngs:
+            write_atomic(folder / png.name, png.read_bytes())
+    return [png.name for png in pngs]
+
+
 def _read_cache(path: Path, store: str) -> dict:
     try:
         data = json.loads(path.read_text())
@@ -119,28 +140,30 @@ def _read_cache(path: Path, store: str) -> dict:
 
 
 def _sweep(hyp, runs) -> dict | None:
-    """The latest sweep of this hypothesis: its trials, the best one and the history of the objective."""
+    """The latest sweep of this hypothesis, as `hyp sweep` logged it: the sweep run carries the
+    trial counts, trial-epochs and best trial; its trial child runs give the history of the objective."""
     sweeps = [r for r in runs if r.kind == "sweep" and r.parent_run_id is None]
     if not sweeps:
         return None
     sweep = max(sweeps, key=lambda r: r.start_time)
-    objective = hyp.sweep.objective if hyp.sweep else None
-    metric = objective.metric if objective else "score"
-    maximize = objective is None or objective.direction == "maximize"
-    trials = sorted((r for r in runs if r.parent_run_id == sweep.run_id), key=lambda r: r.start_time)
-    states: dict[str, int] = {}
-    for t in trials:
-        state = t.tags.get("hyp.trial.state", t.status)
-        states[state] = states.get(state, 0) + 1
-    scored = [(t, t.metrics[metric]) for t in trials if metric in t.metrics and t.status == "FINISHED"]
-    best = (max if maximize else min)(scored, key=lambda tv: tv[1], default=None)
-    space = [k.removeprefix("experiment.") for k in (hyp.sweep.space if hyp.sweep else {})]
+    registered = f"{hyp.sweep.objective.direction} {hyp.sweep.objective.metric}" if hyp.sweep else "maximize score"
+    direction, metric = sweep.params.get("sweep.objective", registered).split(" ", 1)
+    trials = sorted((r for r in runs if r.parent_run_id == sweep.run_id),
+                    key=lambda r: (int(r.tags.get("hyp.trial", "0")), r.start_time))
+    states = {k.removeprefix("trials."): int(v) for k, v in sweep.metrics.items() if k.startswith("trials.") and v}
+    if not states:  # a sweep stopped before it summarised itself: count its trial runs
+        for t in trials:
+            states[t.status.lower()] = states.get(t.status.lower(), 0) + 1
+    best = None
+    if "hyp.best_trial" in sweep.tags:
+        best = {"trial": sweep.tags["hyp.best_trial"], "value": sweep.metrics.get(f"best.{metric}"),
+                "params": json.loads(sweep.tags.get("hyp.best_params", "{}"))}
     return {
-        "run_id": sweep.run_id, "metric": metric, "direction": "maximize" if maximize else "minimize",
-        "trials": len(trials), "states": states,
-        "best": {"name": best[0].name, "run_id": best[0].run_id, "value": best[1],
-                 "params": {k: best[0].params.get(k, "—") for k in space}} if best else None,
-        "history": [(i, t.metrics[metric]) for i, t in enumerate(trials) if metric in t.metrics],
+        "run_id": sweep.run_id, "metric": metric, "direction": direction, "trials": len(trials), "states": states,
+        "best": best, "epochs": {k.removeprefix("trial_epochs."): v for k, v in sweep.metrics.items()
+                                 if k.startswith("trial_epochs.")},
+        "history": [(int(t.tags.get("hyp.trial", i)), t.metrics[metric]) for i, t in enumerate(trials)
+                    if metric in t.metrics],
     }
 
 
@@ -324,9 +347,10 @@ def _render(lab: Lab, ctx: dict) -> str:
     return env.get_template("report.md.j2").render(**ctx)
 
 
-def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, drawn: dict) -> dict[str, str]:
-    """PNG files beside the report, linked by relative name. A plot whose file exists and whose data
-    is unchanged since it was drawn (`drawn`: path -> digest of its data) is not drawn again."""
+def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, sweep_plots: list[str],
+           drawn: dict) -> dict:
+    """PNG files beside the report, linked by relative name (`sweep`: a list). A plot whose file exists
+    and whose data is unchanged since it was drawn (`drawn`: path -> digest of its data) is not drawn again."""
     obs = judged.verdict.observations
     grid: dict[str, dict[str, float]] = {}
     for key, e in obs.items():
@@ -336,9 +360,11 @@ def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, d
     grid = {q: grid[q] for q in sorted(grid, key=_qkey)}
     versions = [(f"{j.hypothesis.id}\n{j.hypothesis.version or ''}", e.estimate, e.low, e.high)
                 for _, j in lineage if (e := j.verdict.observations.get("score")) is not None]
+    # Without Optuna's plots (none logged yet), the report draws the history of the objective itself.
+    history = sweep if sweep and sweep["history"] and not sweep_plots else None
     data = {"loss": loss if any(loss.values()) else None, "questions": grid or None, "lineage": versions or None,
-            "sweep": sweep if sweep and sweep["history"] else None}
-    plots = {}
+            "sweep": history}
+    plots: dict = {}
     for kind, value in data.items():
         if value is None:
             continue
@@ -352,4 +378,5 @@ def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, d
             painters[kind](path, value)
             drawn[str(path)] = digest
         plots[kind] = path.name
+    plots["sweep"] = sweep_plots or ([plots["sweep"]] if "sweep" in plots else [])
     return plots
