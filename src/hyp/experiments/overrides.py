@@ -7,7 +7,7 @@ from pathlib import Path
 from hyp.errors import BadInput
 from hyp.hypotheses.schema import Hypothesis
 from hyp.hypotheses.validation import problems
-from hyp.hypotheses.yamlfile import Document, parse_yaml
+from hyp.hypotheses.yamlfile import Document, did_you_mean, parse_yaml
 
 
 def apply_overrides(hyp: Hypothesis, pairs: list[str]) -> tuple[Hypothesis, list[dict]]:
@@ -29,7 +29,7 @@ def apply_overrides(hyp: Hypothesis, pairs: list[str]) -> tuple[Hypothesis, list
                 raise BadInput(f"--set {key}: unknown key (no {'.'.join(parts[: parts.index(part) + 1])})")
             node = node[part]
         if parts[-1] not in node:
-            raise BadInput(f"--set {key}: unknown key")
+            raise BadInput(f"--set {key}: unknown key{did_you_mean(parts[-1], node)}")
         value = parse_yaml(f"v: {raw}", Path("--set")).data["v"]
         deviations.append({"key": dotted.removeprefix("experiment."), "registered": node[parts[-1]], "used": value})
         node[parts[-1]] = value

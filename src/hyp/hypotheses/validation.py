@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from hyp.errors import BadInput
@@ -33,6 +34,8 @@ def _value_at(data: Any, loc: tuple) -> Any:
 def problems(error, doc: Document, model_cls) -> list[str]:
     """All problems in `error`, one line each, in file order."""
     found: dict[tuple, tuple[int, str]] = {}
+    missing: set[tuple] = set()
+    unknown: list[tuple] = []
     for e in error.errors():
         loc = tuple(e["loc"])
         depth = _exists(doc.data, loc)
@@ -57,6 +60,16 @@ def problems(error, doc: Document, model_cls) -> list[str]:
         if field_loc in found:
             continue
         found[field_loc] = (doc.line_of(field_loc), f"{doc.path}:{doc.line_of(field_loc)}: {name}: {msg}")
+        if e["type"] == "missing":
+            missing.add(field_loc)
+        elif e["type"] == "extra_forbidden":
+            unknown.append(loc)
+    # `question:` written for `questions:` is one mistake, not two: the unknown key's "did you mean"
+    # says it, and "questions: required field is missing" would only send the reader elsewhere first.
+    for loc in unknown:
+        for field_loc in [m for m in missing if m[:-1] == loc[:-1]]:
+            if difflib.get_close_matches(str(loc[-1]), [str(field_loc[-1])], n=1, cutoff=0.6):
+                found.pop(field_loc, None)
     return [line for _, line in sorted(found.values(), key=lambda t: t[0])]
 
 

@@ -34,6 +34,7 @@ class MlflowTracker(Tracker):
         for name in ("alembic", "mlflow"):
             logging.getLogger(name).setLevel(logging.WARNING)
         self.uri = tracking_uri
+        _check_reachable(tracking_uri)
         try:
             self.client = MlflowClient(tracking_uri=tracking_uri)
             self.experiment_id = self._experiment(experiment, artifact_root)
@@ -41,7 +42,7 @@ class MlflowTracker(Tracker):
             raise
         except Exception as e:  # unreachable server, bad URI, locked database...
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise BadInput(f"tracking store {tracking_uri}: cannot be used: {first[:300]}") from None
+            raise BadInput(f"tracking store {redact(tracking_uri)}: cannot be used: {redact(first)[:300]}") from None
 
     def _experiment(self, name: str, artifact_root: Path | None) -> str:
         exp = self.client.get_experiment_by_name(name)
@@ -159,6 +160,30 @@ class MlflowTracker(Tracker):
 
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
         return [(m.step, m.value) for m in self.client.get_metric_history(run_id, key)]
+
+
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433, "http": 80, "https": 443}
+
+
+def _check_reachable(uri: str, timeout: float = 3.0) -> None:
+    """A store on the network that does not answer fails in seconds, with its address: MLflow itself
+    retries with backoff for well over a minute before giving up."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    scheme = parts.scheme.split("+")[0]
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise BadInput(f"tracking store {redact(uri)}: the port is not a number") from None
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as e:
+        raise BadInput(f"tracking store {redact(uri)}: cannot reach {parts.hostname}:{port} "
+                       f"({e.strerror or e}); is the server running?") from None
 
 
 def _without_secrets(path: Path, scratch: Path) -> Path:
