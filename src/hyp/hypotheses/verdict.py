@@ -70,8 +70,11 @@ def estimate(values: list[float], *, seed: int = 0, resamples: int = RESAMPLES) 
     if lo_v == hi_v:
         return Estimate(lo_v, lo_v, hi_v, n)
 
+    # Values near the float limit are scaled down while summed, so that the sum cannot overflow.
+    scale = 2.0**-64 if max(-lo_v, hi_v) > 1e300 else 1.0
+
     def mean_of(xs):  # clamped: float rounding must not put a mean outside its own values
-        return min(max(math.fsum(xs) / len(xs), lo_v), hi_v)
+        return min(max(math.fsum(x * scale for x in xs) / len(xs) / scale, lo_v), hi_v)
 
     mean = mean_of(values)
     rng = random.Random(seed)
@@ -106,7 +109,10 @@ def judge(cond: Condition, est: Estimate | None) -> Outcome:
 
 
 def decide(hyp: Hypothesis, observations: dict[str, list[float]]) -> Verdict:
-    estimates = {m: estimate(vals) for m, vals in sorted(observations.items()) if vals}
+    # NaN or infinite values (a diverged loss logged as a metric) are no evidence for or against
+    # anything; they are left out rather than allowed to poison a mean.
+    finite = {m: [float(v) for v in vals if math.isfinite(float(v))] for m, vals in observations.items()}
+    estimates = {m: estimate(vals) for m, vals in sorted(finite.items()) if vals}
 
     def j(level: str, cond: Condition) -> Judgement:
         est = estimates.get(cond.metric)

@@ -1,0 +1,96 @@
+"""Property-based tests (issue 6): no input makes the YAML loader, the hypothesis validation, the
+verdict engine or the rubric raise anything but hyp's own errors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import H003_YAML, SUITE_YAML
+from hyp.errors import HypError
+from hyp.experiments.rubric import score_answer, summarize
+from hyp.hypotheses.schema import EvalSuite, Hypothesis
+from hyp.hypotheses.validation import validate
+from hyp.hypotheses.verdict import decide, estimate
+from hyp.hypotheses.yamlfile import parse_yaml
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SUITE = validate(EvalSuite, parse_yaml(SUITE_YAML, Path("evals/personality.yaml")))
+HYP = validate(Hypothesis, parse_yaml(H003_YAML, Path("hypotheses/H003.yaml")))
+
+# YAML-ish text: the characters that make YAML's grammar branch, plus anything at all.
+yaml_chars = st.sampled_from(list(":-[]{},'\"#&*!|>%@`?\n\t ") + ["<<", "---", "...", "\ufeff", "\x00", "é"])
+yaml_text = st.lists(st.one_of(yaml_chars, st.text(max_size=6)), max_size=60).map("".join)
+
+
+def _mutations(text: str) -> st.SearchStrategy[str]:
+    """A valid file with one piece cut out, repeated or replaced: closer to a user's real mistakes."""
+    n = len(text)
+    return st.tuples(st.integers(0, n), st.integers(0, 40), st.one_of(yaml_text, st.just(""))).map(
+        lambda t: text[: t[0]] + t[2] + text[t[0] + t[1]:]
+    )
+
+
+def _only_hyp_errors(fn, *args):
+    try:
+        fn(*args)
+    except HypError:
+        pass
+
+
+@FUZZ
+@given(yaml_text)
+def test_any_text_loads_or_is_a_hyp_error(text):
+    _only_hyp_errors(parse_yaml, text, Path("hypotheses/H900.yaml"))
+
+
+@FUZZ
+@given(_mutations(H003_YAML))
+def test_a_damaged_hypothesis_file_validates_or_is_one_hyp_error(text):
+    def load():
+        return validate(Hypothesis, parse_yaml(text, Path("hypotheses/H003.yaml")))
+
+    _only_hyp_errors(load)
+
+
+@FUZZ
+@given(_mutations(SUITE_YAML))
+def test_a_damaged_suite_validates_or_is_one_hyp_error(text):
+    _only_hyp_errors(lambda: validate(EvalSuite, parse_yaml(text, Path("evals/personality.yaml"))))
+
+
+numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**12, 10**12))
+metric_names = st.sampled_from(["score", "agent_like_responses", "factual_responses", "truncated_responses",
+                                "hallucinations", "personality_responses", "unknown"])
+
+
+@FUZZ
+@given(st.dictionaries(metric_names, st.lists(numbers, max_size=6), max_size=7))
+def test_the_verdict_engine_takes_any_observations(observations):
+    try:
+        verdict = decide(HYP, observations)
+    except HypError:
+        return
+    assert verdict.verdict in {"CONFIRMED", "REJECTED", "INCONCLUSIVE", "PENDING"}
+    verdict.to_json()
+
+
+@FUZZ
+@given(st.lists(st.floats(-1e9, 1e9), min_size=1, max_size=12))
+def test_an_estimate_is_finite_and_brackets_itself(values):
+    est = estimate(values)
+    assert all(math.isfinite(x) for x in (est.estimate, est.low, est.high))
+    assert min(values) <= est.low <= est.estimate <= est.high <= max(values)
+
+
+@FUZZ
+@given(st.sampled_from(SUITE.questions), st.text(max_size=400), st.booleans())
+def test_the_rubric_scores_any_answer_within_its_table(question, answer, truncated):
+    scored = score_answer(question, answer, SUITE, truncated=truncated)
+    for criterion in ("agent", "factual", "personality", "complete"):
+        assert getattr(scored, criterion) in (0, 1, 2)
+    summary = summarize([scored])
+    assert 0 <= summary["score"] <= 10
