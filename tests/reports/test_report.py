@@ -185,7 +185,7 @@ def test_trained_runs_show_loss_dataset_resources_and_questions(tmp_path, blank_
     resources = section(text, "Resources")
     assert row(resources, "Peak RSS")[1] == "1.25 GB" and row(resources, "Final train loss")[1] == "1.9"
     assert row(section(text, "Answers by question and criterion"), "Q1")[1:] == ["2", "1.5", "1", "2", "6.5 / 8"]
-    assert "score 6.5 (95% CI" in row(section(text, "Executive summary"), "Result")[1]
+    assert "score 6.5 (95% CI 6.0–7.0, n=2)" in row(section(text, "Executive summary"), "Result")[1]
     assert "ab" * 32 in section(text, "Provenance")
 
 

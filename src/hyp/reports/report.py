@@ -221,7 +221,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     if score is None:
         result_text = "no results yet"
     else:
-        result_text = f"score {fmt_score(score)}" + _interval(obs.get("score")) + f" → {judged.verdict.verdict}"
+        interval = _interval(obs.get("score"), fmt_score)
+        result_text = f"score {fmt_score(score)}{interval} → {judged.verdict.verdict}"
         if "points" in est and "points_max" in est:
             result_text += f" ({fmt(est['points'])} of {fmt(est['points_max'])} points)"
         if "auto.score" in est:
@@ -236,7 +237,7 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         syn = m.get("dataset.synthetic")
         ds = "—" if size is None else f"{fmt(size.estimate)} ({'hybrid' if syn and syn.estimate else 'curated'})"
         lineage_rows.append({"id": j.hypothesis.id, "relation": rel, "version": j.hypothesis.version,
-                             "score": fmt_score(j.score) + _interval(m.get("score")), "dataset": ds,
+                             "score": fmt_score(j.score) + _interval(m.get("score"), fmt_score), "dataset": ds,
                              "verdict": j.shown_verdict})
     if judged.verdict.verdict == "REJECTED":
         next_steps, none_text = hyp.on_failure, "The hypothesis was rejected and lists no on_failure options."
@@ -288,10 +289,10 @@ def _qkey(q: str):
     return (int(digits) if digits else 0, q)
 
 
-def _interval(e) -> str:
+def _interval(e, form=fmt) -> str:
     if e is None or e.n <= 1 or e.low == e.high:
         return ""
-    return f" (95% CI {fmt(e.low)}–{fmt(e.high)}, n={e.n})"
+    return f" (95% CI {form(e.low)}–{form(e.high)}, n={e.n})"
 
 
 def _plain(judged: Judged, best, est: dict) -> str:
