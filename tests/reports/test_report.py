@@ -228,8 +228,8 @@ def test_sweep_summary_names_the_best_trial_and_shows_optunas_plots(tmp_path, bl
 
     text = report(lab_dir, "H003")
 
-    sweep_section = section(text, "Sweep")
-    assert sweep_section.strip().startswith("3 trials (2 complete, 1 pruned), objective: maximize `score`; trial-epochs "
+    sweep_section = section(text, "Sweep").strip()
+    assert sweep_section.startswith("3 trials (2 complete, 1 pruned), objective: maximize `score`; trial-epochs "
                                     "spent 11, saved by pruning 3, saved by the VRAM estimate 0.")
     assert "Best trial: 1 with score 7.5" in sweep_section
     assert row(sweep_section, "`training.epochs`")[1] == "5"

@@ -77,7 +77,9 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
         by_id = {r.run_id: r for r in runs}
         loss = {by_id[c].name: tracker.metric_history(c, "train_loss")
                 for c in judged.results.child_run_ids if c in by_id}
-        cache = {"fingerprint": fingerprint, "runs": [asdict(r) for r in runs], "loss": loss}
+        # What was drawn and logged is keyed by content, not by the store: it stays valid.
+        cache = {"fingerprint": fingerprint, "runs": [asdict(r) for r in runs], "loss": loss,
+                 **{k: cache[k] for k in ("plots", "logged") if k in cache}}
     runs = {r["run_id"]: RunRecord(**r) for r in cache["runs"]}
     loss = {name: [tuple(p) for p in points] for name, points in cache["loss"].items()}
     result_run = runs.get(judged.results.result_run_id) if judged.results.result_run_id else None
