@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import H003_YAML, hypothesis_text, make_lab, require_service, run_hyp
+from conftest import H003_YAML, hypothesis_text, make_lab, need, run_hyp
 
 CHROMIUM = "/usr/bin/chromium"
 SCORES = {"H002": "8.2", "H003": "4.531", "H004": "9.3"}  # H003: hand-scored 29 of 64, as the UI rounds it
@@ -173,10 +173,9 @@ def test_ui_answers_on_loopback_and_listens_nowhere_else(server):
 
 @pytest.mark.browser
 def test_h002_h003_h004_compare_in_a_real_browser(server, tmp_path):
-    require_service("chromium", Path(CHROMIUM).is_file() or bool(shutil.which("chromium")),
-                    "apt-get install -y --no-install-recommends chromium")
-    require_service("playwright", importlib.util.find_spec("playwright") is not None,
-                    "pip install playwright (the `dev` extra)")
+    need(Path(CHROMIUM).is_file() or bool(shutil.which("chromium")),
+         "needs Debian's chromium: apt-get install -y --no-install-recommends chromium")
+    need(importlib.util.find_spec("playwright") is not None, "needs Playwright for Python: the `dev` extra")
     from playwright.sync_api import sync_playwright
 
     url = server.url()
@@ -240,12 +239,3 @@ def test_a_busy_port_is_refused_before_anything_starts(lab):
     assert r.code == 2
     assert "is not free" in r.err and len(r.err_lines) == 1
 
-
-def test_a_missing_browser_skips_here_but_fails_where_ci_requires_it(monkeypatch):
-    monkeypatch.delenv("HYP_REQUIRE_SERVICES", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="chromium is missing: apt-get"):
-        require_service("chromium", False, "apt-get install chromium")
-    monkeypatch.setenv("HYP_REQUIRE_SERVICES", "1")
-    with pytest.raises(pytest.fail.Exception, match="HYP_REQUIRE_SERVICES=1 requires it"):
-        require_service("chromium", False, "apt-get install chromium")
-    require_service("chromium", True, "")  # present: nothing happens
