@@ -37,7 +37,9 @@ def check_space(hyp: Hypothesis, doc: Document) -> None:
             except BadInput as e:
                 # apply_overrides speaks of --set; here the value came from the sweep block.
                 reason = e.message.removeprefix("--set ").split(": ", 1)[-1]
-                raise BadInput(f"{where}: {reason} (with value {value!r})") from None
+                if not reason.startswith("unknown key"):
+                    reason += f" (at {value!r})"
+                raise BadInput(f"{where}: {reason}") from None
 
 
 def _extremes(param: SearchParam) -> list[Any]:

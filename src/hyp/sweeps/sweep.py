@@ -70,7 +70,7 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
         if workers == 1:
             run_worker(spec, echo)
         else:
-            _run_workers(spec, workers)
+            _run_workers(spec, workers, echo)
         with tempfile.TemporaryDirectory() as tmp:
             summary = sweep_summary(lab, hid, study=name, storage=url, plots_dir=Path(tmp))
             for path in summary.plots.values():
@@ -83,7 +83,7 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
     return summary
 
 
-def _run_workers(spec: WorkerSpec, workers: int) -> None:
+def _run_workers(spec: WorkerSpec, workers: int, echo: Callable[[str], None]) -> None:
     """N local worker processes on one study; they share the storage, not memory."""
     from dataclasses import replace
 
@@ -103,12 +103,16 @@ def _run_workers(spec: WorkerSpec, workers: int) -> None:
                 p.kill()
                 p.wait()
         raise
-    failed = [(i, code) for i, code in enumerate(codes) if code != 0]
+    if 130 in codes:
+        raise KeyboardInterrupt
+    failed = [(i, code) for i, code in enumerate(codes) if code > 0]
     if failed:
         i, code = failed[0]
-        if code == 130:
-            raise KeyboardInterrupt
         error = HypError(f"sweep: worker {i} stopped with exit code {code} (its error is above)")
         error.exit_code = code
         raise error
-
+    killed = [(i, -code) for i, code in enumerate(codes) if code < 0]
+    for i, signum in killed:
+        echo(f"worker {i} was killed (signal {signum}); its trial was failed by heartbeat and retried by the others")
+    if len(killed) == workers:
+        raise HypError("sweep: every worker was killed; the next `hyp sweep` retries their trials")

@@ -4,13 +4,16 @@ hyp owns the loop (Optuna's ask/tell): ask, check the VRAM estimate, train the `
 in a trial process that reports each epoch's loss to the pruner, tell. `hyp sweep --workers N`
 runs N workers on one study; with a PostgreSQL storage, workers on other machines join it.
 
-How a trial ends, in Optuna and in its MLflow child run:
+How a trial ends, in Optuna and in its MLflow child run (whose `hyp.trial.state` tag names the row):
   complete     COMPLETE, feasible                     FINISHED
   infeasible   COMPLETE with a constraint > 0         KILLED (not launched: estimate over the limit),
-               (value: the objective's worst)         FAILED (out of memory), FINISHED (measured over)
+               (value: the objective's worst unless   FAILED (out of memory), FINISHED (measured over);
+               it was measured)                       reason in `hyp.infeasible`
   pruned       PRUNED                                 KILLED, reason in `hyp.pruned`
-  crashed      FAIL, and the sweep stops              FAILED, error in `hyp.error`
+  failed       FAIL, and the sweep stops              FAILED, error in `hyp.error`
   interrupted  FAIL (`hyp.stopped`), sweep stops      KILLED
+  worker died  FAIL by heartbeat, retried as a new    KILLED by the worker that retries it
+               trial with the same values
 """
 
 from __future__ import annotations
@@ -174,6 +177,7 @@ class Worker:
         retried = self.storage.get_trial_system_attrs(trial._trial_id).get("failed_trial")
         if retried is not None:
             tags["hyp.retry_of"] = str(retried)
+            self._close_dead_attempt(trial, n)
         self.run_id = self.tracker.start_run(hypothesis_id=spec.hid, kind="trial", name=f"{spec.hid}-t{n}",
                                              parent_run_id=spec.sweep_run_id, tags=tags)
         trial.set_user_attr("mlflow_run_id", self.run_id)
@@ -210,6 +214,15 @@ class Worker:
                                     "FAILED")
         error = message["error"] if message else "the trial process died without a word (killed by the OS?)"
         raise TrialCrashed(f"trial {n} failed: {error}")
+
+    def _close_dead_attempt(self, trial, number: int) -> None:
+        """End the MLflow run of the attempt whose worker died: it can no longer end it itself, and
+        on another machine no later hyp command could prove its process dead."""
+        previous = trial.user_attrs.get("mlflow_run_id")  # inherited from the failed attempt
+        if previous:
+            self.tracker.set_tags(previous, {"hyp.trial.state": "failed",
+                                             "hyp.error": f"its worker stopped beating; retried as trial {number}"})
+            self.tracker.end_run(previous, "KILLED")
 
     def _launch(self, trial, values: dict, planned: int) -> tuple[dict | None, int, float]:
         """Train in a fresh process; answer its per-epoch reports with the pruner's decision."""

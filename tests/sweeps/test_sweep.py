@@ -1,0 +1,377 @@
+"""`hyp sweep` end to end on a copy of the demo lab: real Optuna, real MLflow, real training of builtin:tiny."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import H003_YAML, hypothesis_text, make_lab, need, postgres_url, run_hyp
+
+pytestmark = pytest.mark.slow
+
+# A sweep small enough for a test: 16 examples, short sequences, 8 generated tokens per answer.
+H005 = """\
+id: H005
+title: A small sweep of H004's recipe
+statement: Some learning rate and epoch count make builtin:tiny answer in persona.
+parent: H004
+experiment:
+  model: {name: "builtin:tiny"}
+  dataset:
+    curated: {path: data/curated.json, select_top: 16}
+    heldout: {path: data/heldout.json}
+    synthetic: {path: data/synthetic.json, ratio: 0.0}
+  training: {epochs: 3, batch_size: 2, grad_accum: 1, learning_rate: 5.0e-3, max_seq_length: 96}
+  eval: {suite: evals/personality.yaml, max_new_tokens: 8, temperature: 0.0}
+success_criteria:
+  primary: {metric: score, op: ">=", value: 8.0}
+sweep:
+  trials: 3
+  objective: {metric: score, direction: maximize}
+  space:
+    experiment.training.epochs: {type: int, low: 2, high: 3}
+    experiment.training.learning_rate: {type: float, low: 1.0e-5, high: 1.0e-2, log: true}
+    experiment.dataset.synthetic.ratio: {type: float, low: 0.0, high: 0.3}
+  pruner: median
+"""
+
+GOOD = {"experiment.training.epochs": 3, "experiment.training.learning_rate": 5e-3,
+        "experiment.dataset.synthetic.ratio": 0.0}
+# A learning rate 500× too small barely moves the held-out loss: the median pruner stops it at epoch 2.
+HOPELESS = {**GOOD, "experiment.training.learning_rate": 1e-5}
+
+
+def demo_lab(root: Path, builtin_cache: Path) -> Path:
+    assert run_hyp("init", str(root), "--example", "persona").code == 0
+    (root / "hypotheses" / "H005.yaml").write_text(H005)
+    models = root / ".hyp" / "models"
+    models.mkdir(parents=True)
+    for built in (builtin_cache / "models").iterdir():  # share the one builtin:tiny build of the session
+        (models / built.name).symlink_to(built)
+    return root
+
+
+def sweep(lab: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hyp", "--lab", str(lab), "sweep", "H005", *args],
+                          capture_output=True, text=True, env=sweep_env(), timeout=300, **kw)
+
+
+def sweep_env() -> dict:
+    # One thread a trial: the CI machine has 2 cores, and oversubscribed threads spin.
+    return {**os.environ, "HYP_NO_PROGRESS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def storage(lab: Path) -> str:
+    return f"sqlite:///{lab}/.hyp/optuna.db"
+
+
+def runs(lab: Path, study: str) -> list:
+    """The study's sweep run and its trial runs, read with a plain MlflowClient."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{lab}/.hyp/mlflow.db")
+    experiment = client.get_experiment_by_name("persona")
+    return client.search_runs([experiment.experiment_id], f"tags.`hyp.study` = '{study}'")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, builtin_cache) -> Path:
+    return demo_lab(tmp_path_factory.mktemp("sweep") / "lab", builtin_cache)
+
+
+@pytest.fixture(scope="module")
+def swept(demo):
+    """H005 swept once: two good configurations and a hopeless one, queued with plain Optuna."""
+    import optuna
+
+    lab = demo
+    study = optuna.create_study(study_name="H005", storage=storage(lab), direction="maximize")
+    for params in (GOOD, {**GOOD, "experiment.training.learning_rate": 4e-3}, HOPELESS):
+        study.enqueue_trial(params)
+    proc = sweep(lab)
+    assert proc.returncode == 0, proc.stderr
+    return lab, proc
+
+
+def test_the_study_reads_with_plain_optuna(swept):
+    import optuna
+
+    lab, _ = swept
+    study = optuna.load_study(study_name="H005", storage=storage(lab))
+
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "PRUNED"]
+    assert study.user_attrs["hyp.id"] == "H005"
+    assert study.best_trial.number in (0, 1)
+    assert study.trials[2].params["experiment.training.learning_rate"] == pytest.approx(1e-5)
+    for t in study.trials:
+        assert t.constraints["vram_gb"] <= 0  # every trial carries its VRAM constraint, all feasible here
+        assert t.user_attrs["mlflow_run_id"]
+    # The pruner saw the held-out loss, negated so that higher is better like the score.
+    good, hopeless = study.trials[0].intermediate_values, study.trials[2].intermediate_values
+    assert sorted(good) == [1, 2, 3] and sorted(hopeless) == [1, 2]
+    assert hopeless[2] < good[2] < 0
+    assert study.trials[2].user_attrs["epochs_trained"] == 2
+
+
+def test_trials_are_mlflow_children_of_the_sweep_run(swept):
+    import optuna
+
+    lab, _ = swept
+    study = optuna.load_study(study_name="H005", storage=storage(lab))
+    found = runs(lab, "H005")
+    parents = [r for r in found if r.data.tags["hyp.kind"] == "sweep"]
+    trials = {r.data.tags["hyp.trial"]: r for r in found if r.data.tags["hyp.kind"] == "trial"}
+
+    assert len(parents) == 1 and sorted(trials) == ["0", "1", "2"]
+    parent = parents[0]
+    assert parent.info.status == "FINISHED" and parent.data.tags["hyp.lock"]
+    assert parent.data.params["sweep.pruner"] == "median"
+    assert parent.data.metrics["trials.complete"] == 2 and parent.data.metrics["trials.pruned"] == 1
+    assert parent.data.tags["hyp.best_trial"] == str(study.best_trial.number)
+    for number, run in trials.items():
+        trial = study.trials[int(number)]
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert run.info.run_id == trial.user_attrs["mlflow_run_id"]
+        assert float(run.data.params["training.learning_rate"]) == pytest.approx(
+            trial.params["experiment.training.learning_rate"])
+    for number in ("0", "1"):
+        run = trials[number]
+        assert run.info.status == "FINISHED"
+        assert run.data.metrics["objective"] == study.trials[int(number)].value == run.data.metrics["score"]
+    pruned = trials["2"]
+    assert pruned.info.status == "KILLED"
+    assert pruned.data.tags["hyp.trial.state"] == "pruned"
+    assert "median pruner after epoch 2 of 3" in pruned.data.tags["hyp.pruned"]
+    assert not any(r.info.status == "RUNNING" for r in found)
+
+
+def test_the_summary_says_what_was_found_and_what_it_cost(swept):
+    _, proc = swept
+
+    assert "Best feasible trials (maximize score)" in proc.stdout
+    assert "3 trials: 2 complete, 0 infeasible, 1 pruned, 0 failed" in proc.stdout
+    # 3 + 3 + 2 epochs trained of 9 planned: the pruned trial's last epoch was saved.
+    assert "Compute: 8 trial-epochs spent of 9 planned; saved 1 (11%): 1 by pruning" in proc.stdout
+
+
+def test_trials_do_not_count_as_the_hypothesis_result_but_take_the_lock(swept):
+    lab, _ = swept
+
+    verdict = run_hyp("verdict", "H005", "--json", lab=lab).json
+
+    # Trials try other values than the registered ones; only `hyp run` (or `record`) tests the hypothesis.
+    assert verdict["verdict"] == "PENDING" and verdict["observations"] == {}
+    assert verdict["lock"]["sha256"]  # but the sweep logged results, so the registered parts are locked
+
+
+def test_new_hypothesis_from_a_trial_carries_its_values(swept):
+    lab, _ = swept
+    import optuna
+
+    trial = optuna.load_study(study_name="H005", storage=storage(lab)).trials[1]
+
+    result = run_hyp("new", "H006", "--from-trial", "H005:1", lab=lab)
+
+    assert result.code == 0, result.err
+    from hyp.hypotheses.lab import Lab
+
+    written = Lab(lab).load("H006")
+    assert written.parent == "H005"
+    assert written.experiment.training.learning_rate == trial.params["experiment.training.learning_rate"]
+    assert written.experiment.training.epochs == trial.params["experiment.training.epochs"]
+    assert written.rationale["training.learning_rate"] == "sweep trial H005:1"
+    pruned = run_hyp("new", "H007", "--from-trial", "H005:2", lab=lab)
+    assert pruned.code == 2 and "trial 2 is PRUNED" in pruned.err
+    assert not (lab / "hypotheses" / "H007.yaml").exists()
+
+
+def test_a_limit_nothing_fits_ends_in_seconds_with_every_trial_infeasible(swept):
+    import optuna
+
+    lab, _ = swept
+    started = time.monotonic()
+
+    proc = sweep(lab, "--study", "tight", "--vram-limit", "0.05", "--trials", "4")
+
+    assert proc.returncode == 0, proc.stderr
+    assert time.monotonic() - started < 30  # process start and MLflow included; no trial is launched
+    trials = optuna.load_study(study_name="tight", storage=storage(lab)).trials
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 4  # none FAILED
+    assert all(t.constraints["vram_gb"] > 0 for t in trials)
+    found = [r for r in runs(lab, "tight") if r.data.tags["hyp.kind"] == "trial"]
+    assert len(found) == 4
+    assert all(r.info.status == "KILLED" and "not launched" in r.data.tags["hyp.infeasible"] for r in found)
+    assert not any("train_seconds" in r.data.metrics for r in found)  # nothing trained
+    assert "No feasible trial completed." in proc.stdout
+    planned = sum(t.user_attrs["epochs_planned"] for t in trials)
+    assert f"saved {planned} (100%): 0 by pruning, {planned} by not launching" in proc.stdout
+
+
+def test_ctrl_c_ends_the_sweep_and_its_trial_killed(swept):
+    import optuna
+
+    lab, _ = swept
+    proc = subprocess.Popen([sys.executable, "-m", "hyp", "--lab", str(lab), "sweep", "H005", "--study", "stopped"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sweep_env(),
+                            start_new_session=True)
+    try:
+        wait_for(lambda: any(t.intermediate_values for t in optuna_trials(storage(lab), "stopped")), proc)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    assert proc.returncode == 130, err
+    trials = optuna.load_study(study_name="stopped", storage=storage(lab)).trials
+    assert [t.state.name for t in trials] == ["FAIL"] and trials[0].user_attrs["hyp.stopped"] == "interrupted"
+    statuses = {r.data.tags["hyp.kind"]: r.info.status for r in runs(lab, "stopped")}
+    assert statuses == {"sweep": "KILLED", "trial": "KILLED"}
+
+
+def optuna_trials(url: str, study: str) -> list:
+    import optuna
+
+    try:
+        return optuna.load_study(study_name=study, storage=url).trials
+    except KeyError:
+        return []
+
+
+def wait_for(condition, proc=None, timeout: float = 120) -> None:
+    """Until `condition()` holds; fails if `proc` ends first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc is None or proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+# --- bad input: one line naming file, line and field; exit 2; nothing written --------------------------
+
+SWEEP_BLOCK = """
+sweep:
+  trials: 2
+  space:
+{param}
+"""
+
+
+@pytest.mark.parametrize("param, message", [
+    ("    experiment.training.learning_rat: {type: float, low: 1.0e-4, high: 1.0e-3}",
+     "H003.yaml:{line}: sweep.space.experiment.training.learning_rat: unknown key"),
+    ("    training.epochs: {type: int, low: 2, high: 4}",
+     "H003.yaml:{line}: sweep.space.training.epochs: only experiment values can be searched"),
+    ("    experiment.training.epochs: {type: int, low: 0, high: 4}",
+     "H003.yaml:{line}: sweep.space.experiment.training.epochs: Input should be greater than or equal to 1 (at 0)"),
+    ("    experiment.training.learning_rate: {type: float, low: 0.0, high: 1.0e-3, log: true}",
+     "H003.yaml:{line}: sweep.space.experiment.training.learning_rate: a log-scaled parameter needs 'low' > 0"),
+    ("    experiment.training.epochs: {type: int, low: 6, high: 3}",
+     "H003.yaml:{line}: sweep.space.experiment.training.epochs: a int parameter needs 'low' <= 'high'"),
+])
+def test_a_bad_space_exits_2_naming_the_line_and_writes_nothing(tmp_path, param, message):
+    text = hypothesis_text("H003", H003_YAML) + SWEEP_BLOCK.format(param=param)
+    lab = make_lab(tmp_path / "lab", {"H003": text})
+    line = text.splitlines().index(param) + 1
+
+    result = run_hyp("sweep", "H003", lab=lab)
+
+    assert result.code == 2
+    assert len(result.err_lines) == 1 and f"/hypotheses/{message.format(line=line)}" in result.err_lines[0]
+    assert not (lab / ".hyp").exists()
+
+
+def test_an_unreachable_storage_exits_2_and_writes_nothing(tmp_path):
+    text = hypothesis_text("H003", H003_YAML) + SWEEP_BLOCK.format(
+        param="    experiment.training.epochs: {type: int, low: 2, high: 4}")
+    lab = make_lab(tmp_path / "lab", {"H003": text})
+
+    result = run_hyp("sweep", "H003", "--storage", "postgresql://hyp:secret@127.0.0.1:1/nothing", lab=lab)
+
+    assert result.code == 2
+    assert result.err_lines[0].startswith("error: storage postgresql://hyp:***@127.0.0.1:1/nothing: cannot be used")
+    assert "secret" not in result.err
+    assert not (lab / ".hyp").exists()
+
+
+# --- PostgreSQL: workers on one study, and a worker killed mid-trial -------------------------------------
+
+
+@pytest.fixture
+def pg(demo):
+    """A fresh PostgreSQL database for one test's study, dropped afterwards."""
+    import uuid
+
+    import psycopg2
+
+    url = postgres_url()
+    need(url is not None, "PostgreSQL is not reachable on 127.0.0.1:5432")
+    name = f"hyp_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def optuna_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg2://", 1)  # the driver this machine has
+
+
+@pytest.mark.postgres
+def test_workers_share_a_study_and_a_killed_workers_trial_is_retried(demo, pg):
+    """Two workers on PostgreSQL; one is SIGKILLed mid-trial. Its trial is failed by heartbeat and
+    retried by the other, no trial is lost or run twice, and the study completes."""
+    env = {**sweep_env(), "HYP_SWEEP_HEARTBEAT": "1,4"}  # a dead worker is noticed 4 s after its last beat
+    url = optuna_url(pg)
+    sweep_proc = subprocess.Popen(
+        [sys.executable, "-m", "hyp", "--lab", str(demo), "sweep", "H005", "--storage", pg, "--study", "pair",
+         "--workers", "2", "--trials", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True)
+    try:
+        wait_for(lambda: any(t.state.name == "RUNNING" and t.intermediate_values
+                             for t in optuna_trials(url, "pair")), sweep_proc)
+        doomed = next(t for t in optuna_trials(url, "pair") if t.state.name == "RUNNING" and t.intermediate_values)
+        worker_pid = int(doomed.user_attrs["hyp.worker"].rsplit(":", 1)[1])
+        os.kill(worker_pid, signal.SIGKILL)  # the worker only: its trial process must not outlive it
+        out, err = sweep_proc.communicate(timeout=300)
+    finally:
+        if sweep_proc.poll() is None:
+            os.killpg(sweep_proc.pid, signal.SIGKILL)
+
+    assert sweep_proc.returncode == 0, err
+    assert f"was killed (signal {signal.SIGKILL.value})" in out
+    trials = optuna_trials(url, "pair")
+    assert [t.number for t in trials] == list(range(len(trials)))
+    assert trials[doomed.number].state.name == "FAIL"  # failed by heartbeat, not left RUNNING
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == doomed.number]
+    assert len(retries) == 1 and retries[0].params == doomed.params
+    assert retries[0].state.name in ("COMPLETE", "PRUNED")
+    finished = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(finished) == 4 and len(trials) == 5  # the 4 trials, plus the killed attempt on record
+    assert len({t.user_attrs["hyp.worker"] for t in trials}) == 2  # both workers ran trials
+    found = [r for r in runs(demo, "pair") if r.data.tags["hyp.kind"] == "trial"]
+    assert sorted(int(r.data.tags["hyp.trial"]) for r in found) == [t.number for t in trials]  # one run each
+    assert {t.user_attrs["mlflow_run_id"] for t in trials} == {r.info.run_id for r in found}
+    assert not any(r.info.status == "RUNNING" for r in runs(demo, "pair"))
+    dead_attempt = next(r for r in found if r.data.tags["hyp.trial"] == str(doomed.number))
+    assert dead_attempt.info.status == "KILLED" and "retried as trial" in dead_attempt.data.tags["hyp.error"]
+    wait_for(lambda: not group_alive(sweep_proc.pid), timeout=30)  # no trial process outlived its worker
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group `hyp sweep` led is still alive."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
