@@ -28,13 +28,13 @@ PROMPTS = [
 ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "hyp-benchmark-cache")
     parser.add_argument("--max-new-tokens", type=int, default=384)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--base", action="store_true", help="measure the base model, without fine-tuning")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from hyp.experiments.generation import generate_answers
     from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer
@@ -53,21 +53,25 @@ def main() -> None:
     def one_by_one():
         return [generate_answers(model, tokenizer, [p], **settings)[0] for p in PROMPTS]
 
-    timings = {}
-    for name, run in (("batched", batched), ("one-by-one", one_by_one)):
-        seconds = []
-        for _ in range(args.repeats):
+    timings, shapes = {}, {}
+    # Alternated, so that load on the machine hits both alike.
+    for _ in range(args.repeats):
+        for name, run in (("batched", batched), ("one-by-one", one_by_one)):
             start = time.perf_counter()
             answers = run()
-            seconds.append(time.perf_counter() - start)
-        tokens = sum(a.new_tokens for a in answers)
-        longest = max(a.new_tokens for a in answers)
-        timings[name] = statistics.median(seconds)
-        print(f"{name:>10}: {timings[name]:.3f} s for {len(PROMPTS)} answers, {tokens} new tokens "
+            timings.setdefault(name, []).append(time.perf_counter() - start)
+            shapes[name] = (sum(a.new_tokens for a in answers), max(a.new_tokens for a in answers))
+    medians = {name: statistics.median(seconds) for name, seconds in timings.items()}
+    for name, seconds in medians.items():
+        print(f"{name:>10}: {seconds:.3f} s for {len(PROMPTS)} answers, {shapes[name][0]} new tokens "
               f"(median of {args.repeats})")
-    print(f"batched is {timings['one-by-one'] / timings['batched']:.1f}x faster than one-by-one "
-          f"(a batch runs as long as its longest answer: {tokens} tokens in all, {longest} the longest, "
-          f"so {tokens / longest:.1f}x is the most batching can win here)")
+    tokens, longest = shapes["batched"]
+    ratio = medians["one-by-one"] / medians["batched"]
+    print(f"batched is {ratio:.1f}x faster than one-by-one (a batch runs as long as its longest answer: "
+          f"{tokens} tokens in all, {longest} the longest, so {tokens / longest:.1f}x is the most batching "
+          f"can win here)")
+    return {"batched_s": medians["batched"], "one_by_one_s": medians["one-by-one"], "ratio": ratio,
+            "tokens": tokens, "longest": longest, "bound": tokens / longest}
 
 
 def _fine_tuned(cache: Path):

@@ -14,8 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hyp import faults
+from hyp.errors import BadInput
 from hyp.experiments import data as datamod
 from hyp.experiments.overrides import apply_overrides
+from hyp.files import Busy, exclusive
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
 
@@ -61,8 +64,6 @@ def plan(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[s
     hyp, deviations = apply_overrides(registered, list(overrides or []))
     if replicates is not None:
         if replicates < 1:
-            from hyp.errors import BadInput
-
             raise BadInput("--replicates: must be at least 1")
         if replicates != hyp.experiment.replicates:
             deviations.append({"key": "replicates", "registered": hyp.experiment.replicates, "used": replicates})
@@ -102,7 +103,18 @@ def training_plan(hyp: Hypothesis, seed: int):
 def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[str] | None = None,
                    resume: bool = False, progress: bool = True, write_report: bool = True) -> RunOutcome:
     p = plan(lab, hid, replicates=replicates, overrides=overrides)
+    faults.reached("data")
+    # One run of a hypothesis at a time: two would share the checkpoint directory, and the second
+    # would delete the first's checkpoints under it.
+    try:
+        with exclusive(lab.state_dir / "locks" / f"{hid}.run"):
+            return _run(lab, hid, p, resume=resume, progress=progress, write_report=write_report)
+    except Busy as busy:
+        pid = f" (pid {busy})" if str(busy) else ""
+        raise BadInput(f"{hid}: a `hyp run` of it is already running{pid}; wait for it to finish or stop it") from None
 
+
+def _run(lab: Lab, hid: str, p: RunPlan, *, resume: bool, progress: bool, write_report: bool) -> RunOutcome:
     from hyp.trackers import open_tracker
     from hyp.trackers.base import tracked_run
     from hyp.trackers.results import (
@@ -159,6 +171,7 @@ def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrid
     if write_report:
         from hyp.reports.report import write_report as render
 
+        faults.reached("report")
         report = render(lab, hid, tracker=tracker)
         tracker.log_artifact(parent, report)
     return RunOutcome(parent, children, judged, report, summary)
@@ -210,6 +223,7 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, wo
 
     def on_step(step: int, metrics: dict) -> None:
         buffer.append((step, metrics["train_loss"]))
+        faults.reached("training")
 
     def flush() -> None:
         if buffer:
@@ -227,8 +241,10 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, wo
                    eval_conversations=p.eval_conversations, on_step=on_step, on_epoch=logged_epoch, resume=resume,
                    progress=progress)
     flush()
+    faults.reached("evaluation")
     evaluation = evaluate(result.model, result.tokenizer, p.suite, hyp.experiment.eval, seed=seed)
     write_json_artifact(tracker, run_id, "answers.json", evaluation.answers)
+    faults.reached("logging")
     tracker.log_artifact(run_id, result.adapter_dir, "adapter")
     metrics = {
         **evaluation.metrics,

@@ -1,0 +1,113 @@
+"""`hyp run H004` on the demo lab, and what tracking costs it.
+
+    python benchmarks/run_time.py [--repeats N]
+
+Two figures, both from this one run:
+
+1. Wall time of the command `hyp run H004` as a user types it (a new process each time, imports
+   included): the first run in a fresh lab, which also builds `builtin:tiny`, and the median of
+   the runs after it. Goal (issue 3): ≤ 60 s, goal 30 s.
+2. Tracking overhead: the same recipe (`run_hypothesis`: data, base evaluation, training,
+   evaluation, verdict) with the MLflow tracker against a tracker that records nothing, alternated
+   in one process so that machine load hits both alike. Goal: ≤ 1.02×. The report is timed apart:
+   it reads the store back and draws plots, which is not tracking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HID = "H004"
+
+
+class NullTracker:
+    """Takes every call a run makes and keeps nothing: `hyp run` with tracking off."""
+
+    def start_run(self, **kwargs) -> str:
+        self._n = getattr(self, "_n", 0) + 1
+        return f"null-{self._n}"
+
+    def runs(self, hypothesis_id=None):
+        return []
+
+    def metric_history(self, run_id, key):
+        return []
+
+    def download_artifact(self, run_id, path, dest):
+        return None
+
+    def __getattr__(self, name):  # log_params, log_metrics, set_tags, log_artifact, end_run, ...
+        return lambda *args, **kwargs: None
+
+
+def command_times(lab: Path, repeats: int) -> list[float]:
+    env = {**os.environ, "HYP_NO_PROGRESS": "1"}
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "hyp", "run", HID], cwd=lab, env=env, check=True,
+                       capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def tracking_times(lab_root: Path, repeats: int) -> dict[str, list[float]]:
+    import hyp.trackers
+    from hyp.experiments.run import run_hypothesis
+    from hyp.hypotheses.lab import Lab
+    from hyp.reports.report import write_report
+
+    lab = Lab(lab_root)
+    real_open = hyp.trackers.open_tracker
+    times: dict[str, list[float]] = {"tracked": [], "untracked": [], "report": []}
+    for _ in range(repeats):
+        for mode in ("untracked", "tracked"):
+            hyp.trackers.open_tracker = real_open if mode == "tracked" else (lambda lab: NullTracker())
+            started = time.perf_counter()
+            run_hypothesis(lab, HID, progress=False, write_report=False)
+            times[mode].append(time.perf_counter() - started)
+        hyp.trackers.open_tracker = real_open
+        started = time.perf_counter()
+        write_report(lab, HID)
+        times["report"].append(time.perf_counter() - started)
+    return times
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    from hyp.hypotheses.scaffold import init_lab
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = init_lab(Path(tmp) / "lab", example="persona")
+        first, *rest = command_times(lab, args.repeats + 1)
+        times = tracking_times(lab, args.repeats)
+        from hyp.hypotheses.lab import Lab
+        from hyp.trackers import open_tracker
+
+        finished = [r for r in open_tracker(Lab(lab)).runs(HID) if r.kind == "run" and r.status == "FINISHED"]
+        score, base = finished[-1].metrics["score"], finished[-1].metrics["base_score"]
+    result = {"fresh_lab_s": first, "run_s": statistics.median(rest),
+              "tracked_s": statistics.median(times["tracked"]), "untracked_s": statistics.median(times["untracked"]),
+              "report_s": statistics.median(times["report"]), "score": score, "base_score": base}
+    result["tracking_overhead"] = result["tracked_s"] / result["untracked_s"]
+    print(f"hyp run {HID}, fresh lab (builds builtin:tiny): {first:.1f} s")
+    print(f"hyp run {HID}, median of {len(rest)} later runs: {result['run_s']:.1f} s "
+          f"({', '.join(f'{t:.1f}' for t in rest)}); score {score:.3f}, base_score {base:.3f}")
+    print(f"recipe with MLflow tracking: {result['tracked_s']:.2f} s, tracking off: {result['untracked_s']:.2f} s "
+          f"(medians of {args.repeats}, alternated)")
+    print(f"tracking overhead: {result['tracking_overhead']:.3f}x (goal <= 1.02x)")
+    print(f"report after the run: {result['report_s']:.2f} s")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""A lab with 10,000 runs across 500 hypotheses (issue 6): `hyp list`, `show`, `compare`, `report`.
+
+    python benchmarks/scale.py [--hypotheses 500] [--runs-each 20]
+
+Goals: list and show ≤ 1 s, compare ≤ 1 s, report ≤ 2 s, memory flat. The same commands are
+first timed on a lab a tenth the size, built the same way in this run: the ratios (time and peak
+RSS at 10× the runs) show whether anything grows with the store. Runs are written as
+benchmarks/report_speed.py writes them (what `hyp record` logs, without re-reading the store
+after each one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import report_speed  # noqa: E402  (the run writer is shared with the report benchmark)
+
+REPEATS = 5
+RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+       "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def measure(root: Path, hid: str, other: str) -> dict[str, tuple[float, float]]:
+    """Median seconds and peak RSS (MB) of each command on the lab at `root`."""
+    hyp = [sys.executable, "-m", "hyp"]
+    commands = {"list": [*hyp, "list", "--json"], "show": [*hyp, "show", hid, "--json"],
+                "compare": [*hyp, "compare", other, hid, "--json"], "report": [*hyp, "report", hid]}
+    out = {}
+    for name, cmd in commands.items():
+        subprocess.run(cmd, cwd=root, check=True, capture_output=True)  # first use builds the index / snapshot
+        times = []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            subprocess.run(cmd, cwd=root, check=True, capture_output=True)
+            times.append(time.perf_counter() - started)
+        rss = subprocess.run([sys.executable, "-c", RSS, *cmd], cwd=root, check=True, capture_output=True,
+                             text=True).stdout.split()[-1]
+        out[name] = (statistics.median(times), int(rss) / 1024)
+    return out
+
+
+def build(root: Path, hypotheses: int, runs_each: int) -> tuple[str, str, float]:
+    report_speed.N_HYPOTHESES, report_speed.RUNS_EACH = hypotheses, runs_each
+    started = time.perf_counter()
+    last = report_speed.build_lab(root)
+    return last, f"H{int(last[1:]) - 1:03d}", time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hypotheses", type=int, default=500)
+    parser.add_argument("--runs-each", type=int, default=20)
+    args = parser.parse_args(argv)
+    shm = Path("/dev/shm")
+    result: dict = {"runs": args.hypotheses * args.runs_each, "hypotheses": args.hypotheses}
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
+        small_hid, small_other, _ = build(Path(tmp) / "small", max(args.hypotheses // 10, 10), args.runs_each)
+        small = measure(Path(tmp) / "small", small_hid, small_other)
+        hid, other, built = build(Path(tmp) / "large", args.hypotheses, args.runs_each)
+        large = measure(Path(tmp) / "large", hid, other)
+    result["build_store_s"] = built
+    for name, (seconds, rss) in large.items():
+        result[f"{name}_s"], result[f"{name}_rss_mb"] = seconds, rss
+        result[f"{name}_time_ratio_10x"] = seconds / small[name][0]
+        result[f"{name}_rss_ratio_10x"] = rss / small[name][1]
+        print(f"hyp {name:8} {seconds:6.3f} s, {rss:6.0f} MB peak RSS "
+              f"(×{seconds / small[name][0]:.2f} time, ×{rss / small[name][1]:.2f} memory for 10× the runs)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
