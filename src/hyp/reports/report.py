@@ -21,6 +21,7 @@ from hyp.hypotheses.judged import Judged, judge_hypothesis
 from hyp.hypotheses.lab import Lab
 from hyp.trackers.base import RunRecord
 from hyp.trackers.results import flatten
+from hyp.trackers.secrets import redact
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 CRITERIA = ("agent", "factual", "personality", "complete")
@@ -102,7 +103,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
             sweep_plots = cache["sweep_plots"] = _fetch_sweep_plots(tracker, sweep["run_id"], output.parent)
     plots = _plots(output, hid, loss, judged, lineage, sweep, sweep_plots, cache.setdefault("plots", {}))
     text = _render(lab, _context(lab, judged, result_run, children, lineage, plots, sweep))
-    write_atomic(output, text)
+    write_atomic(output, redact(text))  # a path or URI in the lab may carry a token
     lab.save_parsed()
 
     if result_run is not None:

@@ -30,7 +30,8 @@ def flatten(data: dict, prefix: str = "") -> dict[str, object]:
 
 def experiment_params(hyp: Hypothesis) -> dict[str, object]:
     """Params as SPEC §6 names them: the experiment block flattened with dotted keys."""
-    return flatten(hyp.experiment.model_dump(mode="json"))
+    # Unset optional parts (no synthetic source, no held-out set) are left out, not logged as "None".
+    return flatten(hyp.experiment.model_dump(mode="json", exclude_none=True))
 
 
 def check_lock(lab: Lab, tracker, hyp: Hypothesis) -> Judged:
