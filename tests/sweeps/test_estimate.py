@@ -47,6 +47,7 @@ def test_tinyllama_qlora_estimate_is_near_the_users_measured_peak(tmp_path):
     parts = sum(data[k] for k in ("weights_gb", "adapter_gb", "gradients_gb", "optimizer_gb", "activations_gb",
                                   "overhead_gb"))
     assert parts == pytest.approx(data["vram_gb"], abs=1e-3)
+    assert data["time_s"] > 0  # a rough training time on the user's GPU class, from FLOPs
 
 
 def test_quantization_batch_and_sequence_move_the_estimate_the_right_way():
@@ -63,6 +64,15 @@ def test_quantization_batch_and_sequence_move_the_estimate_the_right_way():
     assert longer.activations_gb > 3.5 * qlora.activations_gb  # 4× the tokens
     assert wider.trainable_params == 4 * qlora.trainable_params
     assert wider.weights_gb == qlora.weights_gb
+
+
+def test_training_time_follows_the_users_report():
+    from hyp.sweeps.estimate import training_seconds
+
+    # 148 conversations × 6 epochs took about 9 minutes on the user's RTX 3050; ~350 tokens each.
+    seconds = training_seconds(shape_from_config(TINYLLAMA, "config.json"), 148 * 6 * 350, checkpointed=True)
+
+    assert 7 * 60 < seconds < 12 * 60
 
 
 def test_estimate_reads_builtin_tiny_without_building_it(lab):

@@ -160,6 +160,22 @@ def test_the_summary_says_what_was_found_and_what_it_cost(swept):
     assert "Compute: 8 trial-epochs spent of 9 planned; saved 1 (11%): 1 by pruning" in proc.stdout
 
 
+def test_the_report_gets_the_summary_and_optuna_plots(swept, tmp_path):
+    from hyp.hypotheses.lab import Lab
+    from hyp.sweeps.summary import sweep_summary
+
+    lab, _ = swept
+
+    summary = sweep_summary(Lab(lab), "H005", plots_dir=tmp_path)
+
+    assert [r.number for r in summary.best] == sorted((0, 1), key=lambda n: -summary.trials[n].value)
+    assert summary.counts["pruned"] == 1 and summary.epochs_saved_by_pruning == 1
+    assert set(summary.plots) == {"history", "importances", "parallel"}
+    for path in summary.plots.values():
+        assert path.parent == tmp_path and path.read_bytes()[:4] == b"\x89PNG"
+    assert sweep_summary(Lab(lab), "H004") is None  # no sweep of H004 ran
+
+
 def test_trials_do_not_count_as_the_hypothesis_result_but_take_the_lock(swept):
     lab, _ = swept
 

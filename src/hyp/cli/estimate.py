@@ -8,11 +8,11 @@ import click
 def command(ctx, hid, as_json):
     """Predicted peak VRAM for training HID on a CUDA GPU, from the model's config alone."""
     from hyp.cli.console import lab_from, out, print_json
-    from hyp.sweeps.estimate import estimate_hypothesis
+    from hyp.sweeps.estimate import REFERENCE_GPU, REFERENCE_GPU_TFLOPS, estimate_hypothesis
 
     lab = lab_from(ctx)
     hyp = lab.load(hid)
-    estimate = estimate_hypothesis(hyp, lab.state_dir)
+    estimate = estimate_hypothesis(hyp, lab.root, lab.state_dir)
     limit = lab.settings.vram_limit_gb
     if as_json:
         print_json({**estimate.to_json(), "vram_limit_gb": limit, "fits": estimate.vram_gb <= limit})
@@ -37,3 +37,10 @@ def command(ctx, hid, as_json):
     verdict = "fits" if estimate.vram_gb <= limit else "[red]does not fit[/]"
     console.print(f"{estimate.params:,} parameters, {estimate.trainable_params:,} trainable; {verdict} the "
                   f"{limit:g} GB limit of hyp.toml.")
+    if estimate.time_s is not None:
+        console.print(f"Training: about {_duration(estimate.time_s)} on {REFERENCE_GPU} ({t.epochs} epochs; "
+                      f"a rough figure from FLOPs at {REFERENCE_GPU_TFLOPS:g} TFLOP/s, not yet measured).")
+
+
+def _duration(seconds: float) -> str:
+    return "under a minute" if seconds < 60 else f"{seconds / 60:.0f} min"

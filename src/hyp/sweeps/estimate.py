@@ -66,6 +66,18 @@ ALLOCATOR_OVERHEAD = 0.05
 # module loading on CUDA 12).
 CUDA_CONTEXT_GB = 0.30
 
+# Time. Training FLOPs per token and weight a token multiplies (linear layers and the head):
+# forward 2 and backward 2 (input gradients only: the base is frozen, LoRA's own are negligible),
+# and 2 more when gradient checkpointing recomputes the forward.
+FLOPS_PER_WEIGHT = 4.0
+FLOPS_PER_WEIGHT_CHECKPOINTED = 6.0
+# Effective training throughput on the user's GPU (RTX 3050 laptop, 4 GB). Not measured: 3 TFLOP/s
+# reproduces their report (148 conversations × 6 epochs of QLoRA in about 9 minutes) if their
+# conversations average ~350 tokens. Issue 7 measures it.
+REFERENCE_GPU = "an RTX 3050 laptop GPU"
+REFERENCE_GPU_TFLOPS = 3.0
+CHARS_PER_TOKEN = 4.0  # Llama-family tokenizers on English chat
+
 # Linear layers of a Llama-style decoder, as peft's "all-linear" finds them (lm_head excluded).
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -128,6 +140,7 @@ class Estimate:
     trainable_params: int
     quantization: str
     gradient_checkpointing: bool
+    time_s: float | None = None  # training time on REFERENCE_GPU, when the data could be counted
 
     def to_json(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -182,11 +195,51 @@ def estimate(shape: Shape, *, quantization: str, batch_size: int, max_seq_length
     )
 
 
-def estimate_hypothesis(hyp, cache_dir: Path) -> Estimate:
+def estimate_hypothesis(hyp, lab_root: Path, cache_dir: Path) -> Estimate:
     """The estimate for a hypothesis's experiment (with any sweep values already applied)."""
+    from dataclasses import replace
+
     model, t = hyp.experiment.model, hyp.experiment.training
-    return estimate(model_shape(model.name, cache_dir), quantization=model.quantization,
-                    batch_size=t.batch_size, max_seq_length=t.max_seq_length, lora_r=t.lora_r)
+    shape = model_shape(model.name, cache_dir)
+    memory = estimate(shape, quantization=model.quantization, batch_size=t.batch_size,
+                      max_seq_length=t.max_seq_length, lora_r=t.lora_r)
+    tokens = tokens_per_epoch(hyp, Path(lab_root))
+    if tokens is None:
+        return memory
+    return replace(memory, time_s=training_seconds(shape, tokens * t.epochs, memory.gradient_checkpointing))
+
+
+def training_seconds(shape: Shape, tokens: float, checkpointed: bool) -> float:
+    weights = shape.linear_params + shape.vocab * shape.hidden  # what each token multiplies
+    flops = tokens * weights * (FLOPS_PER_WEIGHT_CHECKPOINTED if checkpointed else FLOPS_PER_WEIGHT)
+    return flops / (REFERENCE_GPU_TFLOPS * 1e12)
+
+
+def tokens_per_epoch(hyp, lab_root: Path) -> float | None:
+    """Tokens one epoch trains on, counted roughly from the data files' characters (the mix is
+    selected by quality score, but its mean length is close to the file's)."""
+    ds, cap = hyp.experiment.dataset, hyp.experiment.training.max_seq_length
+    from hyp.experiments.data import synthetic_needed
+
+    curated = _conversation_tokens(lab_root / ds.curated.path, cap)
+    if not curated:
+        return None
+    n_curated = min(ds.curated.select_top or len(curated), len(curated))
+    total = n_curated * sum(curated) / len(curated)
+    if ds.synthetic and ds.synthetic.ratio > 0:
+        synthetic = _conversation_tokens(lab_root / ds.synthetic.path, cap)
+        if synthetic:
+            total += synthetic_needed(n_curated, ds.synthetic.ratio) * sum(synthetic) / len(synthetic)
+    return total
+
+
+def _conversation_tokens(path: Path, cap: int) -> list[float]:
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+        return [min(cap, sum(len(turn["value"]) for turn in r["conversations"]) / CHARS_PER_TOKEN)
+                for r in records]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []  # `hyp run` reports what is wrong with the file; an estimate just goes without time
 
 
 # --- the model's shape -------------------------------------------------------------------------

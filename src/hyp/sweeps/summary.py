@@ -65,6 +65,11 @@ class SweepSummary:
         return out
 
 
+def _feasible(t) -> bool:
+    return t.state.name == "COMPLETE" and t.value is not None and math.isfinite(t.value) \
+        and not any(v > 0 for v in t.constraints.values())
+
+
 def summarize(trials, *, study: str, hypothesis: str | None, metric: str, direction: str) -> SweepSummary:
     """The summary of a study's trials (Optuna FrozenTrials)."""
     rows = [_row(t) for t in sorted(trials, key=lambda t: t.number)]
@@ -138,11 +143,10 @@ def sweep_summary(lab, hid: str, *, study: str | None = None, storage: str | Non
 
 
 def write_plots(trials, direction: str, directory: Path, prefix: str) -> dict[str, Path]:
-    """Optuna's matplotlib plots of the feasible complete trials; returns the files written."""
-    feasible = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None and math.isfinite(t.value)
-                and not any(v > 0 for v in t.constraints.values())]
-    if not feasible:
+    """Optuna's matplotlib plots of the feasible trials; returns the files written."""
+    if not any(_feasible(t) for t in trials):
         return {}
+    import copy
     import warnings
 
     import matplotlib
@@ -150,12 +154,19 @@ def write_plots(trials, direction: str, directory: Path, prefix: str) -> dict[st
     matplotlib.use("Agg")  # files only; never a window
     import matplotlib.pyplot as plt
     import optuna
+    from optuna.trial import TrialState
     from optuna.visualization import matplotlib as oplt
 
-    # Infeasible trials carry the objective's worst value (±inf), which would flatten every axis:
-    # the plots show an in-memory copy of the study holding the feasible trials only.
+    # Infeasible trials carry the objective's worst value (±inf), which would flatten every axis.
+    # The plots read an in-memory copy of the study where they appear FAILed, which every plot
+    # skips, while each trial keeps its number.
     view = optuna.create_study(direction=direction)
-    view.add_trials(feasible)
+    for t in sorted(trials, key=lambda t: t.number):
+        if not _feasible(t) and t.state != TrialState.PRUNED:
+            t = copy.deepcopy(t)
+            t.state, t.values = TrialState.FAIL, None
+            t.datetime_complete = t.datetime_complete or t.datetime_start
+        view.add_trial(t)
     makers = {"history": oplt.plot_optimization_history, "importances": oplt.plot_param_importances,
               "parallel": oplt.plot_parallel_coordinate}
     written = {}

@@ -169,7 +169,7 @@ class Worker:
         spec, n = self.spec, trial.number
         values = sample(trial, self.hyp.sweep.space)
         hyp = with_values(self.hyp, values)
-        estimate = estimate_hypothesis(hyp, self.lab.state_dir)
+        estimate = estimate_hypothesis(hyp, self.lab.root, self.lab.state_dir)
         planned = hyp.experiment.training.epochs
         trial.set_user_attr("epochs_planned", planned)
         trial.set_user_attr("estimate_gb", round(estimate.vram_gb, 4))
