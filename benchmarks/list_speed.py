@@ -63,7 +63,7 @@ def median_seconds(cmd: list[str], cwd: Path) -> float:
     return statistics.median(times)
 
 
-def main() -> dict:
+def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "lab"
         build_lab(root)

@@ -131,7 +131,7 @@ def median_seconds(cmd: list[str], cwd: Path, before=None) -> float:
     return statistics.median(times)
 
 
-def main() -> dict:
+def main(argv: list[str] | None = None) -> dict:
     # SQLite commits cost an fsync each; in memory the 1,000 runs are written in about 25 s, not 80.
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
