@@ -23,11 +23,11 @@ from pathlib import Path
 HID = "H004"
 
 
-def sweep(lab: Path, hid: str, trials: int) -> float:
+def sweep(lab: Path, hid: str, study: str, trials: int) -> float:
     env = {**os.environ, "HYP_NO_PROGRESS": "1"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "hyp", "--lab", str(lab), "sweep", hid, "--trials", str(trials)],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "hyp", "--lab", str(lab), "sweep", hid, "--study", study,
+                    "--trials", str(trials)], check=True, env=env, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
@@ -44,6 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--pruners", default="none,hyperband,median")
+    parser.add_argument("--lab", type=Path, default=None,
+                        help="Keep the lab (and its builtin:tiny build) here for the next run; default: temporary")
     args = parser.parse_args()
     from hyp.experiments.models import BUILTIN_TINY, resolve_model_dir
     from hyp.hypotheses.lab import Lab
@@ -51,14 +53,17 @@ def main() -> None:
     from hyp.sweeps.summary import sweep_summary
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = init_lab(Path(tmp) / "lab", example="persona")
+        root = args.lab or Path(tmp) / "lab"
+        if not (root / "hyp.toml").exists():
+            init_lab(root, example="persona")
         # Built before the clock starts, or the first sweep would pay for it.
         resolve_model_dir(BUILTIN_TINY, Lab(root).state_dir)
         rows = {}
         for n, pruner in enumerate(args.pruners.split(",")):
             hid = variant(root, pruner, n)
-            seconds = sweep(root, hid, args.trials)
-            s = sweep_summary(Lab(root), hid)
+            study = f"bench-{pruner}-{int(time.time())}"  # a fresh study, also when --lab is reused
+            seconds = sweep(root, hid, study, args.trials)
+            s = sweep_summary(Lab(root), hid, study=study)
             rows[pruner] = {"seconds": round(seconds, 1), "epochs_spent": s.epochs_spent,
                             "epochs_planned": s.epochs_planned, "pruned": s.counts["pruned"],
                             "best": s.best[0].value if s.best else None,

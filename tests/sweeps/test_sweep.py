@@ -160,6 +160,17 @@ def test_the_summary_says_what_was_found_and_what_it_cost(swept):
     assert "Compute: 8 trial-epochs spent of 9 planned; saved 1 (11%): 1 by pruning" in proc.stdout
 
 
+def test_sweeping_a_full_study_again_runs_nothing(swept):
+    lab, _ = swept
+
+    again = sweep(lab)
+
+    assert again.returncode == 0, again.stderr
+    assert "study 'H005' already holds 3 trials; pass a larger --trials to add more" in again.stdout
+    assert "3 trials: 2 complete, 0 infeasible, 1 pruned, 0 failed" in again.stdout
+    assert len([r for r in runs(lab, "H005") if r.data.tags["hyp.kind"] == "sweep"]) == 1  # no new sweep run
+
+
 def test_the_report_gets_the_summary_and_optuna_plots(swept, tmp_path):
     from hyp.hypotheses.lab import Lab
     from hyp.sweeps.summary import sweep_summary
@@ -227,6 +238,19 @@ def test_a_limit_nothing_fits_ends_in_seconds_with_every_trial_infeasible(swept)
     assert "No feasible trial completed." in proc.stdout
     planned = sum(t.user_attrs["epochs_planned"] for t in trials)
     assert f"saved {planned} (100%): 0 by pruning, {planned} by not launching" in proc.stdout
+
+
+def test_sqlite_workers_claim_exactly_the_studys_trials(demo):
+    import optuna
+
+    # Refused configurations cost no training, so workers race for trials as fast as SQLite lets them.
+    proc = sweep(demo, "--study", "race", "--workers", "2", "--trials", "8", "--vram-limit", "0.05")
+
+    assert proc.returncode == 0, proc.stderr
+    trials = optuna.load_study(study_name="race", storage=storage(demo)).trials
+    assert [t.number for t in trials] == list(range(8)) and {t.state.name for t in trials} == {"COMPLETE"}
+    found = [r for r in runs(demo, "race") if r.data.tags["hyp.kind"] == "trial"]
+    assert sorted(int(r.data.tags["hyp.trial"]) for r in found) == list(range(8))  # one MLflow run each
 
 
 def test_ctrl_c_ends_the_sweep_and_its_trial_killed(swept):
@@ -316,6 +340,22 @@ def test_an_unreachable_storage_exits_2_and_writes_nothing(tmp_path):
     assert not (lab / ".hyp").exists()
 
 
+def test_a_4bit_sweep_without_cuda_stops_before_any_work(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    text = hypothesis_text("H003", H003_YAML).replace('model: {name: "builtin:tiny"}',
+                                                      'model: {name: "builtin:tiny", quantization: 4bit}')
+    lab = make_lab(tmp_path / "lab", {"H003": text + SWEEP_BLOCK.format(
+        param="    experiment.training.epochs: {type: int, low: 2, high: 4}")})
+
+    result = run_hyp("sweep", "H003", lab=lab)
+
+    assert result.code == 2 and "4bit needs a CUDA GPU" in result.err
+    assert not (lab / ".hyp").exists()
+
+
 # --- PostgreSQL: workers on one study, and a worker killed mid-trial -------------------------------------
 
 
@@ -391,3 +431,4 @@ def group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+

@@ -15,7 +15,11 @@ import click
                    "CUDA it is checked against `hyp estimate` only.")
 @click.pass_context
 def command(ctx, hid, trials, workers, storage, study, vram_limit):
-    """Search the sweep block's space with Optuna under the VRAM limit, each trial an MLflow child run."""
+    """Search the sweep block's space with Optuna under the VRAM limit, each trial an MLflow child run.
+
+    A worker that dies is noticed by its missing heartbeat and its trial is retried by the others;
+    HYP_SWEEP_HEARTBEAT=INTERVAL,GRACE (seconds, default 20,120) sets how soon.
+    """
     from hyp.cli.console import lab_from, out
     from hyp.sweeps.sweep import run_sweep
 

@@ -200,6 +200,14 @@ def sampler_seed(hyp: Hypothesis, worker: int, url: str) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
+def has_room(trials, target: int) -> bool:
+    """Whether the study should run another trial: one is queued (a retry), or fewer than `target`
+    trials are complete, pruned, running or queued (a failed one does not count; it is replaced)."""
+    states = [t.state.name for t in trials]
+    counted = sum(s in ("COMPLETE", "PRUNED", "RUNNING", "WAITING") for s in states)
+    return "WAITING" in states or counted < target
+
+
 @contextlib.contextmanager
 def claim_lock(storage, study_name: str) -> Iterator[None]:
     """Serialises 'count the study's trials, then ask for one' across every worker of the study.

@@ -19,9 +19,9 @@ from pathlib import Path
 from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
 from hyp.sweeps.space import check_space
-from hyp.sweeps.study import make_pruner, open_storage, open_study, redacted
+from hyp.sweeps.study import has_room, make_pruner, open_storage, open_study, redacted
 from hyp.sweeps.summary import SweepSummary, sweep_summary
-from hyp.sweeps.worker import WorkerSpec, run_worker
+from hyp.sweeps.worker import WorkerSpec, no_mlflow_telemetry, run_worker
 
 WORKER_STOP_S = 60  # how long interrupted workers get to record their trials before being killed
 
@@ -29,10 +29,12 @@ WORKER_STOP_S = 60  # how long interrupted workers get to record their trials be
 def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1, storage: str | None = None,
               study: str | None = None, vram_limit_gb: float | None = None,
               echo: Callable[[str], None] = print) -> SweepSummary:
+    no_mlflow_telemetry()  # inherited by the workers and their trial processes
     hyp, doc = lab.read(hid)
     if hyp.sweep is None:
         raise BadInput(f"{doc.path}: no sweep: block (add one: trials, objective, space, pruner)")
     check_space(hyp, doc)
+    _check_devices(hyp)
     target = trials if trials is not None else hyp.sweep.trials
     if target < 1:
         raise BadInput("--trials: must be at least 1")
@@ -45,6 +47,9 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
     name = study or hid
     backend = open_storage(url)
     optuna_study = open_study(backend, name, hyp, pruner=make_pruner(hyp))
+    if not has_room(optuna_study.trials, target):
+        echo(f"{hid}: study {name!r} already holds {target} trials; pass a larger --trials to add more")
+        return sweep_summary(lab, hid, study=name, storage=url)
 
     from hyp.trackers import open_tracker
     from hyp.trackers.base import tracked_run
@@ -81,6 +86,18 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
             tracker.set_tags(run_id, {"hyp.best_trial": str(summary.best[0].number),
                                       "hyp.best_params": json.dumps(summary.best[0].params, default=str)})
     return summary
+
+
+def _check_devices(hyp) -> None:
+    """Stop before any work when some trial would need a GPU this machine lacks (SPEC §10)."""
+    from hyp.experiments.models import require_cuda
+
+    quantizations = {hyp.experiment.model.quantization}
+    searched = hyp.sweep.space.get("experiment.model.quantization")
+    if searched is not None and searched.choices:
+        quantizations |= set(searched.choices)
+    for quantization in sorted(quantizations, key=str):
+        require_cuda(quantization)
 
 
 def _run_workers(spec: WorkerSpec, workers: int, echo: Callable[[str], None]) -> None:

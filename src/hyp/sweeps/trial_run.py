@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from hyp.errors import BadInput
+
 # What the server imports once, for every trial it forks.
 PRELOAD = ["torch", "transformers", "peft", "mlflow", "hyp.experiments.recipes.lora", "hyp.experiments.evaluation",
            "hyp.trackers.mlflow_store"]
@@ -42,17 +44,23 @@ def main(conn, spec: TrialSpec) -> None:
     try:
         metrics = _train(conn, spec)
     except Pruned as e:
-        conn.send({"type": "done", "status": "pruned", "epoch": e.epoch})
+        _last_word(conn, {"status": "pruned", "epoch": e.epoch})
     except KeyboardInterrupt:
-        return  # the worker was interrupted too and records the trial itself
+        _last_word(conn, {"status": "interrupted"})  # Ctrl-C reaches the worker too; it records the trial
     except BaseException as e:  # any failure must reach the worker as a message, never as silence
-        status = "oom" if _out_of_memory(e) else "failed"
+        status = "oom" if _out_of_memory(e) else "bad_input" if isinstance(e, BadInput) else "failed"
         message = getattr(e, "message", None) or f"{type(e).__name__}: {e}"
-        conn.send({"type": "done", "status": status, "error": message[:2000]})
+        _last_word(conn, {"status": status, "error": message[:2000]})
     else:
-        conn.send({"type": "done", "status": "complete", "metrics": metrics})
-    finally:
+        _last_word(conn, {"status": "complete", "metrics": metrics})
+
+
+def _last_word(conn, message: dict) -> None:
+    try:
+        conn.send({"type": "done", **message})
         conn.close()
+    except OSError:
+        pass  # the worker is gone (killed or interrupted); nobody is left to tell
 
 
 def _train(conn, spec: TrialSpec) -> dict[str, float]:

@@ -29,12 +29,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hyp.errors import HypError
+from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
 from hyp.sweeps.estimate import CUDA_CONTEXT_GB, estimate_hypothesis
 from hyp.sweeps.space import assignment, sample, with_values
 from hyp.sweeps.study import (
     claim_lock,
+    has_room,
     heartbeat,
     intermediate_name,
     make_pruner,
@@ -87,6 +88,13 @@ class TrialOutcome:
     epochs_trained: int
 
 
+def no_mlflow_telemetry() -> None:
+    """Before MLflow is imported. Its telemetry thread, on failing to reach its server, pops a
+    variable from os.environ while the main thread may be iterating os.environ (hyp redacts
+    secret-named variables on every tracker write): a KeyError that stopped a benchmark sweep."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
 def run_worker(spec: WorkerSpec, echo: Callable[[str], None]) -> list[TrialOutcome]:
     """Run trials until the study has spec.trials of them and none is still running elsewhere."""
     return Worker(spec, echo).run()
@@ -129,13 +137,8 @@ class Worker:
             time.sleep(self.storage.get_heartbeat_interval())
 
     def _claim(self):
-        from optuna.trial import TrialState
-
-        counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
         with claim_lock(self.storage, self.spec.study):
-            trials = self.study.get_trials(deepcopy=False)
-            queued = any(t.state == TrialState.WAITING for t in trials)
-            if not queued and sum(t.state in counted for t in trials) >= self.spec.trials:
+            if not has_room(self.study.get_trials(deepcopy=False), self.spec.trials):
                 return None
             with quiet_optuna():
                 trial = self.study.ask()  # a queued trial (a dead worker's, retried) comes first
@@ -212,6 +215,10 @@ class Worker:
         if status == "oom":
             return self._infeasible(trial, OOM_VIOLATION_GB, f"out of memory: {message['error']}", planned, trained,
                                     "FAILED")
+        if status == "interrupted":
+            raise KeyboardInterrupt
+        if status == "bad_input":  # the same for every trial: a file or value to fix, exit 2
+            raise BadInput(f"trial {n}: {message['error']}")
         error = message["error"] if message else "the trial process died without a word (killed by the OS?)"
         raise TrialCrashed(f"trial {n} failed: {error}")
 
@@ -352,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     from hyp.cli.console import error
 
     spec = WorkerSpec.from_json((argv or sys.argv[1:])[0])
+    no_mlflow_telemetry()
 
     def terminate(signum, frame):
         raise KeyboardInterrupt  # the sweep forwards SIGTERM; end the trial as Ctrl-C would
