@@ -12,7 +12,6 @@ and the best score found. Goal (issue 5): ≥ 40% of trial-epochs saved at an eq
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -40,13 +39,13 @@ def variant(lab: Path, pruner: str, n: int) -> str:
     return hid
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--pruners", default="none,hyperband,median")
     parser.add_argument("--lab", type=Path, default=None,
                         help="Keep the lab (and its builtin:tiny build) here for the next run; default: temporary")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     from hyp.experiments.models import BUILTIN_TINY, resolve_model_dir
     from hyp.hypotheses.lab import Lab
     from hyp.hypotheses.scaffold import init_lab
@@ -72,19 +71,20 @@ def main() -> None:
             print(f"{pruner:>9}: {seconds:6.1f} s, {s.epochs_spent}/{s.epochs_planned} trial-epochs, "
                   f"{s.counts['pruned']} pruned, best {rows[pruner]['best']} (trial {rows[pruner]['best_trial']})",
                   flush=True)
+    result = {f"{p}_{k}": v for p, r in rows.items() for k, v in r.items() if k != "params"}
     base = rows.get("none")
-    if base is None:
-        return
     for pruner, row in rows.items():
-        if pruner == "none":
+        if pruner == "none" or base is None:
             continue
-        same = row["params"] == base["params"]
-        print(f"{pruner} / none: trial-epochs {row['epochs_spent'] / base['epochs_spent']:.2f}× "
-              f"(saved {1 - row['epochs_spent'] / base['epochs_spent']:.0%}), wall time "
-              f"{row['seconds'] / base['seconds']:.2f}×, best {row['best']} vs {base['best']}"
-              f"{' (equal)' if row['best'] == base['best'] else ' (differs)'}"
+        spent, wall = row["epochs_spent"] / base["epochs_spent"], row["seconds"] / base["seconds"]
+        equal, same = row["best"] == base["best"], row["params"] == base["params"]
+        result |= {f"{pruner}_epochs_ratio": round(spent, 3), f"{pruner}_epochs_saved": round(1 - spent, 3),
+                   f"{pruner}_wall_ratio": round(wall, 3), f"{pruner}_best_equal": equal,
+                   f"{pruner}_same_configurations": same}
+        print(f"{pruner} / none: trial-epochs {spent:.2f}× (saved {1 - spent:.0%}), wall time {wall:.2f}×, best "
+              f"{row['best']} vs {base['best']} ({'equal' if equal else 'differs'})"
               f"{'' if same else '; WARNING: the sampled configurations differ'}")
-    print(json.dumps({p: {k: v for k, v in r.items() if k != "params"} for p, r in rows.items()}))
+    return result
 
 
 if __name__ == "__main__":
