@@ -27,6 +27,9 @@ class MlflowTracker(Tracker):
         import os
 
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        # MLflow's telemetry thread deletes a variable from os.environ when it cannot reach its server,
+        # racing with anything that reads the environment; and this machine has nothing to send it to.
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
         from mlflow import MlflowClient
 

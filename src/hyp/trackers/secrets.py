@@ -23,8 +23,9 @@ def secrets(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(name, value) of the secret environment variables, longest value first so that a secret
     containing another is replaced whole."""
     env = os.environ if environ is None else environ
-    found = [(name, value) for name, value in env.items()
-             if SECRET_NAME.search(name) and len(value.strip()) >= MIN_SECRET_LENGTH]
+    # Keys first, values with .get: another thread may remove a variable while this reads them.
+    found = [(name, value) for name in list(env) if SECRET_NAME.search(name)
+             and (value := env.get(name)) is not None and len(value.strip()) >= MIN_SECRET_LENGTH]
     return sorted(found, key=lambda item: -len(item[1]))
 
 
