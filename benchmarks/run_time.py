@@ -30,9 +30,11 @@ HID = "H004"
 class NullTracker:
     """Takes every call a run makes and keeps nothing: `hyp run` with tracking off."""
 
+    started = 0
+
     def start_run(self, **kwargs) -> str:
-        self._n = getattr(self, "_n", 0) + 1
-        return f"null-{self._n}"
+        self.started += 1
+        return f"null-{self.started}"
 
     def runs(self, hypothesis_id=None):
         return []
