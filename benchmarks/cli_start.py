@@ -6,23 +6,13 @@ next to a bare `python -c pass` in the same run.
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPEATS = 9
-
-
-def median_seconds(cmd: list[str], cwd: Path) -> float:
-    times = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+sys.path.insert(0, str(Path(__file__).parent))
+from list_speed import median_seconds  # noqa: E402  (one timing loop for the CLI benchmarks)
 
 
 def main(argv: list[str] | None = None) -> dict:
