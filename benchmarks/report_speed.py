@@ -99,7 +99,7 @@ def build_lab(root: Path) -> str:
     return last
 
 
-def new_results(root: Path, hid: str):
+def new_results(root: Path, hid: str, results: int = REPEATS):
     """A callable that logs one more result for `hid` and refreshes the index, as `hyp record` leaves a lab."""
     from mlflow import MlflowClient
 
@@ -110,7 +110,7 @@ def new_results(root: Path, hid: str):
     lab = Lab(root)
     tracker = open_tracker(lab)
     client = MlflowClient(tracking_uri=lab.tracking_uri)
-    count = iter(range(RUNS_EACH, RUNS_EACH + REPEATS))
+    count = iter(range(RUNS_EACH, RUNS_EACH + results))
 
     def log() -> None:
         k = next(count)

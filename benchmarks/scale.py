@@ -28,20 +28,35 @@ RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=Tru
 
 
 def measure(root: Path, hid: str, other: str) -> dict[str, tuple[float, float]]:
-    """Median seconds and peak RSS (MB) of each command on the lab at `root`."""
+    """Median seconds and peak RSS (MB) of each command on the lab at `root`.
+
+    `list` and `report` are also timed right after the store changed: `list_rebuild` as after another
+    process wrote to the store (the index is read again from it), `report_cold` after a new result
+    for the hypothesis was logged (its runs are read again, plots redrawn, the report logged again)."""
+    import os
+
     hyp = [sys.executable, "-m", "hyp"]
-    commands = {"list": [*hyp, "list", "--json"], "show": [*hyp, "show", hid, "--json"],
-                "compare": [*hyp, "compare", other, hid, "--json"], "report": [*hyp, "report", hid]}
+    rebuild = {**os.environ, "HYP_NO_INDEX": "1"}
+    commands = {"list": ([*hyp, "list", "--json"], None, None),
+                "list_rebuild": ([*hyp, "list", "--json"], rebuild, None),
+                "show": ([*hyp, "show", hid, "--json"], None, None),
+                "compare": ([*hyp, "compare", other, hid, "--json"], None, None),
+                "report": ([*hyp, "report", hid], None, None),
+                "report_cold": ([*hyp, "report", hid], None, report_speed.new_results(root, hid, REPEATS + 1))}
     out = {}
-    for name, cmd in commands.items():
-        subprocess.run(cmd, cwd=root, check=True, capture_output=True)  # first use builds the index / snapshot
+    for name, (cmd, env, before) in commands.items():
+        subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)  # builds the index / snapshot
         times = []
         for _ in range(REPEATS):
+            if before:
+                before()
             started = time.perf_counter()
-            subprocess.run(cmd, cwd=root, check=True, capture_output=True)
+            subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=True)
             times.append(time.perf_counter() - started)
-        rss = subprocess.run([sys.executable, "-c", RSS, *cmd], cwd=root, check=True, capture_output=True,
-                             text=True).stdout.split()[-1]
+        if before:
+            before()
+        rss = subprocess.run([sys.executable, "-c", RSS, *cmd], cwd=root, env=env, check=True,
+                             capture_output=True, text=True).stdout.split()[-1]
         out[name] = (statistics.median(times), int(rss) / 1024)
     return out
 
@@ -70,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
         result[f"{name}_s"], result[f"{name}_rss_mb"] = seconds, rss
         result[f"{name}_time_ratio_10x"] = seconds / small[name][0]
         result[f"{name}_rss_ratio_10x"] = rss / small[name][1]
-        print(f"hyp {name:8} {seconds:6.3f} s, {rss:6.0f} MB peak RSS "
+        print(f"hyp {name:12} {seconds:6.3f} s, {rss:6.0f} MB peak RSS "
               f"(×{seconds / small[name][0]:.2f} time, ×{rss / small[name][1]:.2f} memory for 10× the runs)")
     return result
 

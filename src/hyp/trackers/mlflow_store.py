@@ -10,6 +10,7 @@ from pathlib import Path
 from hyp.errors import BadInput
 from hyp.trackers.base import DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags
 from hyp.trackers.secrets import TEXT_SUFFIXES, has_secret, redact
+from hyp.trackers.sqlite_reader import SqliteReader
 
 MAX_PARAM = 6000  # MLflow rejects longer param values; longer ones are shortened with a hash
 
@@ -22,7 +23,27 @@ def _param_value(text: str) -> str:
 
 
 class MlflowTracker(Tracker):
+    """Writes go through MlflowClient. Reads of a SQLite store go through `SqliteReader`, so a command
+    that only reads (compare, report, an index rebuild) never imports MLflow; the client is created
+    on the first write."""
+
     def __init__(self, tracking_uri: str, experiment: str, artifact_root: Path | None = None):
+        self.uri = tracking_uri
+        self._experiment_name, self._artifact_root = experiment, artifact_root
+        self._client = None
+        self.reader = SqliteReader.open(tracking_uri, experiment)
+        if self.reader is not None:
+            self.experiment_id = self.reader.experiment_id
+        else:
+            self._connect()  # also checks, now, that the store can be used at all
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._connect()
+        return self._client
+
+    def _connect(self) -> None:
         import logging
         import os
 
@@ -36,16 +57,16 @@ class MlflowTracker(Tracker):
         # Alembic's migration chatter on a new SQLite store is noise for a CLI user.
         for name in ("alembic", "mlflow"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        self.uri = tracking_uri
-        _check_reachable(tracking_uri)
+        uri = self.uri
+        _check_reachable(uri)
         try:
-            self.client = MlflowClient(tracking_uri=tracking_uri)
-            self.experiment_id = self._experiment(experiment, artifact_root)
+            self._client = MlflowClient(tracking_uri=uri)
+            self.experiment_id = self._experiment(self._experiment_name, self._artifact_root)
         except BadInput:
             raise
         except Exception as e:  # unreachable server, bad URI, locked database...
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise BadInput(f"tracking store {redact(tracking_uri)}: cannot be used: {redact(first)[:300]}") from None
+            raise BadInput(f"tracking store {redact(uri)}: cannot be used: {redact(first)[:300]}") from None
 
     def _experiment(self, name: str, artifact_root: Path | None) -> str:
         exp = self.client.get_experiment_by_name(name)
@@ -115,10 +136,22 @@ class MlflowTracker(Tracker):
         local_path = Path(local_path)
         with tempfile.TemporaryDirectory() as tmp:
             local_path = _without_secrets(local_path, Path(tmp))
-            if local_path.is_dir():
+            if (folder := self._local_artifacts(run_id)) is not None:
+                # What MLflow's local artifact repository does (a file into the folder, a folder's
+                # contents into it), without importing MLflow, and each file replaced atomically.
+                _place(local_path, folder / (artifact_path or ""))
+            elif local_path.is_dir():
                 self.client.log_artifacts(run_id, str(local_path), artifact_path)
             else:
                 self.client.log_artifact(run_id, str(local_path), artifact_path)
+
+    def _local_artifacts(self, run_id: str) -> Path | None:
+        if self.reader is None:
+            return None
+        try:
+            return self.reader.artifact_dir(run_id)
+        except LookupError:
+            return None  # a server's or a bucket's artifacts: MLflow handles them
 
     def log_dataset(self, run_id: str, dataset: DatasetRecord) -> None:
         import warnings
@@ -139,6 +172,9 @@ class MlflowTracker(Tracker):
         self.client.log_inputs(run_id, [DatasetInput(entity, [InputTag("mlflow.data.context", dataset.context)])])
 
     def download_artifact(self, run_id: str, path: str, dest: Path) -> Path | None:
+        if (folder := self._local_artifacts(run_id)) is not None:
+            found = folder / path
+            return _copy(found, Path(dest)) if found.exists() else None
         try:
             return Path(self.client.download_artifacts(run_id, path, str(dest)))
         except Exception:
@@ -149,6 +185,8 @@ class MlflowTracker(Tracker):
 
     # --- reading ---
     def runs(self, hypothesis_id: str | None = None) -> list[RunRecord]:
+        if self.reader is not None:
+            return self.reader.runs(hypothesis_id)
         from mlflow.entities import ViewType
 
         filt = f"tags.`hyp.id` = '{hypothesis_id}'" if hypothesis_id else "tags.`hyp.id` != ''"
@@ -162,6 +200,8 @@ class MlflowTracker(Tracker):
                 return out
 
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
+        if self.reader is not None:
+            return self.reader.metric_history(run_id, key)
         return [(m.step, m.value) for m in self.client.get_metric_history(run_id, key)]
 
 
@@ -207,6 +247,31 @@ def _without_secrets(path: Path, scratch: Path) -> Path:
     for f, text in dirty.items():
         (copy / f.relative_to(path)).write_text(redact(text), encoding="utf-8")
     return copy
+
+
+def _copy(source: Path, dest: Path) -> Path:
+    import shutil
+
+    target = dest / source.name
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    else:
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    return target
+
+
+def _place(source: Path, folder: Path) -> None:
+    import os
+    import shutil
+
+    files = [(f, folder / f.relative_to(source)) for f in sorted(source.rglob("*")) if f.is_file()] \
+        if source.is_dir() else [(source, folder / source.name)]
+    for f, target in files:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        shutil.copy2(f, partial)
+        os.replace(partial, target)
 
 
 def _read_text(path: Path) -> str | None:
