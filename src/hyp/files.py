@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from hyp import faults
 
+STALE_AFTER_S = 600  # far longer than any one write takes: an older temporary file's writer died
+
 
 def write_atomic(path: Path, text: str | bytes) -> None:
+    """Replace `path` with `text` in one step: readers see the old file or the new one, never part.
+
+    A writer killed mid-write leaves only its hidden temporary file; the next write of the same
+    file removes those left that long ago."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -20,12 +27,23 @@ def write_atomic(path: Path, text: str | bytes) -> None:
             os.fsync(f.fileno())
         faults.reached("write")
         os.replace(tmp, path)
+        _remove_stale(path)
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+
+
+def _remove_stale(path: Path) -> None:
+    cutoff = time.time() - STALE_AFTER_S
+    for left in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if left.stat().st_mtime < cutoff:
+                left.unlink()
+        except FileNotFoundError:
+            pass
 
 
 class Busy(Exception):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.hypotheses.schema import Hypothesis
+from hyp.trackers.secrets import redact
 
 # A live worker records a heartbeat every HEARTBEAT_S; a RUNNING trial without one for GRACE_S
 # belongs to a dead worker: it is failed and queued again with the same values. A worker's slowest
@@ -52,16 +53,6 @@ def heartbeat_settings() -> tuple[int, int]:
     return interval, grace
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, for messages and tags."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1] if "@" in url else url
-
-
 def open_storage(url: str):
     """RDB storage with heartbeats for `url` (sqlite:/// or postgresql://); BadInput when unusable."""
     import optuna
@@ -70,7 +61,7 @@ def open_storage(url: str):
     given = url
     scheme = url.split(":", 1)[0].split("+", 1)[0]
     if scheme not in ("sqlite", "postgresql"):
-        raise BadInput(f"storage {redacted(url)}: use sqlite:///PATH (one machine) or postgresql://... (several)")
+        raise BadInput(f"storage {redact(url)}: use sqlite:///PATH (one machine) or postgresql://... (several)")
     engine_kwargs = {}
     if scheme == "sqlite":
         path = sqlite_path(url)
@@ -89,7 +80,7 @@ def open_storage(url: str):
                                  heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES))
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise BadInput(f"storage {redacted(given)}: cannot be used: {first[:300]}") from None
+        raise BadInput(f"storage {redact(given)}: cannot be used: {first[:300]}") from None
     if scheme == "sqlite":
         # WAL lets workers read while one writes; the mode is stored in the file, set once.
         with storage.engine.connect() as connection:
@@ -106,7 +97,7 @@ def _with_installed_driver(url: str) -> str:
         return url
     if importlib.util.find_spec("psycopg2") is not None:
         return "postgresql+psycopg2://" + url[len("postgresql://"):]
-    raise BadInput(f"storage {redacted(url)}: no PostgreSQL driver; pip install psycopg2-binary")
+    raise BadInput(f"storage {redact(url)}: no PostgreSQL driver; pip install psycopg2-binary")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -141,7 +132,7 @@ def open_study(storage, name: str, hyp: Hypothesis, *, sampler=None, pruner=None
         study_id = storage.get_study_id_from_name(name)
     except KeyError:
         if not create:
-            raise BadInput(f"study {name!r}: no such study in {redacted(storage.url)}") from None
+            raise BadInput(f"study {name!r}: no such study in {redact(storage.url)}") from None
         study_id = None
     if study_id is not None:
         attrs = storage.get_study_user_attrs(study_id)

@@ -19,9 +19,10 @@ from pathlib import Path
 from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
 from hyp.sweeps.space import check_space
-from hyp.sweeps.study import has_room, make_pruner, open_storage, open_study, redacted
+from hyp.sweeps.study import has_room, make_pruner, open_storage, open_study
 from hyp.sweeps.summary import SweepSummary, sweep_summary
 from hyp.sweeps.worker import WorkerSpec, no_mlflow_telemetry, run_worker
+from hyp.trackers.secrets import redact
 
 WORKER_STOP_S = 60  # how long interrupted workers get to record their trials before being killed
 
@@ -57,7 +58,7 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
 
     tracker = open_tracker(lab)
     judged = check_lock(lab, tracker, hyp)  # a sweep takes the pre-registration lock like a run
-    tags = {**result_tags(hyp, "sweep"), "hyp.study": name, "hyp.storage": redacted(url)}
+    tags = {**result_tags(hyp, "sweep"), "hyp.study": name, "hyp.storage": redact(url)}
     with tracked_run(tracker, hypothesis_id=hid, kind="sweep", name=f"{hid}-sweep", tags=tags,
                      description=hyp.statement.strip()) as run_id:
         tracker.log_params(run_id, {
@@ -68,7 +69,7 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
         })
         attach_hypothesis(lab, tracker, run_id, hyp, judged)
         done = len(optuna_study.trials)
-        echo(f"{hid}: study {name!r} in {redacted(url)} ({done} trial(s) so far), up to {target} trials, "
+        echo(f"{hid}: study {name!r} in {redact(url)} ({done} trial(s) so far), up to {target} trials, "
              f"{workers} worker(s), VRAM limit {limit:g} GB, pruner {hyp.sweep.pruner}")
         spec = WorkerSpec(lab_root=str(lab.root), hid=hid, study=name, storage=url, trials=target,
                           vram_limit_gb=limit, sweep_run_id=run_id, workers=workers)

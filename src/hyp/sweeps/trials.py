@@ -13,7 +13,8 @@ def trial_changes(lab: Lab, ref: str) -> tuple[str, dict[str, Any]]:
 
     Only a complete, feasible trial qualifies: its values are the ones that trained and fitted.
     """
-    from hyp.sweeps.study import ATTR_HYPOTHESIS, open_storage, redacted, sqlite_path
+    from hyp.sweeps.study import ATTR_HYPOTHESIS, open_storage, sqlite_path
+    from hyp.trackers.secrets import redact
 
     name, sep, number = ref.rpartition(":")
     if not sep or not name or not number.isdigit():
@@ -26,7 +27,7 @@ def trial_changes(lab: Lab, ref: str) -> tuple[str, dict[str, Any]]:
     try:
         study_id = storage.get_study_id_from_name(name)
     except KeyError:
-        raise BadInput(f"--from-trial {ref}: no study named {name!r} in {redacted(url)}") from None
+        raise BadInput(f"--from-trial {ref}: no study named {name!r} in {redact(url)}") from None
     trials = storage.get_all_trials(study_id, deepcopy=False)
     trial = next((t for t in trials if t.number == int(number)), None)
     if trial is None:
