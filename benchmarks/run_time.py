@@ -36,8 +36,11 @@ class NullTracker:
         self.started += 1
         return f"null-{self.started}"
 
-    def runs(self, hypothesis_id=None):
+    def runs(self, hypothesis_id=None, *, data=True):
         return []
+
+    def latest_metrics(self, run_ids):
+        return {}
 
     def metric_history(self, run_id, key):
         return []

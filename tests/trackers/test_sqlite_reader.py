@@ -80,6 +80,13 @@ def test_runs_match_mlflow_search_runs(store):
     assert len(everything) == 5 and ids["deleted"] not in {r.run_id for r in everything}
     for hid in ("H001", "H002", "H404"):
         _assert_equal(fast.runs(hid), slow.runs(hid))
+    light = fast.runs(data=False)  # what the status index reads: no params, no metrics
+    assert [(r.run_id, r.tags, r.status) for r in light] == [(r.run_id, r.tags, r.status) for r in everything]
+    assert not any(r.params or r.metrics for r in light)
+    run_ids = [r.run_id for r in everything]
+    latest, mlflows = fast.latest_metrics(run_ids), slow.latest_metrics(run_ids)
+    assert latest.keys() == mlflows.keys() == set(run_ids)
+    assert all(_same(latest[i][k], mlflows[i][k]) for i in run_ids for k in latest[i] | mlflows[i])
     parent = next(r for r in everything if r.run_id == ids["parent"])
     assert parent.metrics["score"] == 8.5 and math.isnan(parent.metrics["nan_metric"])
     assert parent.metrics["inf_metric"] == sys.float_info.max  # MLflow keeps ±inf as the largest float

@@ -17,6 +17,22 @@ ID_RE = re.compile(ID_PATTERN)
 Op = Literal[">=", "<=", ">", "<", "==", "between"]
 
 
+_NUMERIC: dict[tuple[type, str], bool] = {}
+
+
+def _numeric_field(model: type[BaseModel], name: str) -> bool:
+    """Whether a field takes numbers and not booleans; worked out once per field (every file of a
+    big lab runs this validator for every field)."""
+    key = (model, name)
+    if key not in _NUMERIC:
+        annotation = model.model_fields[name].annotation
+        types = set(get_args(annotation) or (annotation,))
+        for t in list(types):
+            types |= set(get_args(t))  # tuple[float, float] inside a union
+        _NUMERIC[key] = bool not in types and (int in types or float in types)
+    return _NUMERIC[key]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -24,11 +40,7 @@ class Strict(BaseModel):
     @classmethod
     def _no_booleans_for_numbers(cls, value, info):
         # Pydantic's lax mode reads `epochs: true` as 1; a boolean where a number belongs is a mistake.
-        annotation = cls.model_fields[info.field_name].annotation
-        types = set(get_args(annotation) or (annotation,))
-        for t in list(types):
-            types |= set(get_args(t))  # tuple[float, float] inside a union
-        if bool in types or not (int in types or float in types):
+        if not _numeric_field(cls, info.field_name):
             return value
         items = value if isinstance(value, list | tuple) else [value]
         if any(isinstance(v, bool) for v in items):

@@ -69,7 +69,12 @@ class Tracker(ABC):
     def end_run(self, run_id: str, status: Status = "FINISHED") -> None: ...
 
     @abstractmethod
-    def runs(self, hypothesis_id: str | None = None) -> list[RunRecord]: ...
+    def runs(self, hypothesis_id: str | None = None, *, data: bool = True) -> list[RunRecord]:
+        """Runs tagged with a hypothesis id, oldest first. With `data=False` a backend may leave
+        params and metrics out (the status index reads only the few runs' metrics it needs)."""
+
+    @abstractmethod
+    def latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]: ...
 
     @abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]: ...

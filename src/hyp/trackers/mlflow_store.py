@@ -184,12 +184,24 @@ class MlflowTracker(Tracker):
         self.client.set_terminated(run_id, status)
 
     # --- reading ---
-    def runs(self, hypothesis_id: str | None = None) -> list[RunRecord]:
+    def runs(self, hypothesis_id: str | None = None, *, data: bool = True) -> list[RunRecord]:
         if self.reader is not None:
-            return self.reader.runs(hypothesis_id)
+            return self.reader.runs(hypothesis_id, data=data)
+        # MLflow's search returns params and metrics whatever is asked: `data` only saves work above.
+        return self._search(f"tags.`hyp.id` = '{hypothesis_id}'" if hypothesis_id else "tags.`hyp.id` != ''")
+
+    def latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]:
+        if self.reader is not None:
+            return self.reader.latest_metrics(run_ids)
+        out = {}
+        for i in range(0, len(run_ids), 100):
+            quoted = ", ".join(f"'{run_id}'" for run_id in run_ids[i : i + 100])
+            out.update({r.run_id: r.metrics for r in self._search(f"attributes.run_id IN ({quoted})")})
+        return out
+
+    def _search(self, filt: str) -> list[RunRecord]:
         from mlflow.entities import ViewType
 
-        filt = f"tags.`hyp.id` = '{hypothesis_id}'" if hypothesis_id else "tags.`hyp.id` != ''"
         out, token = [], None
         while True:
             page = self.client.search_runs([self.experiment_id], filt, ViewType.ACTIVE_ONLY, max_results=5000,

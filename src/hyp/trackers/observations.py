@@ -60,13 +60,10 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
     out.running = [{"run_id": r.run_id, **{k: v for k, v in r.tags.items() if k in ("hyp.pid", "hyp.host",
                     "hyp.proc_start")}} for r in runs if r.status == "RUNNING"]
 
-    done = [r for r in tops if r.kind in RESULT_KINDS and r.status == "FINISHED"]
-    if not done:
+    latest, children = _result(runs)
+    if latest is None:
         return out
-    latest = max(done, key=lambda r: r.start_time)
     out.result_run_id, out.result_kind = latest.run_id, latest.kind
-    children = [r for r in runs if r.parent_run_id == latest.run_id and r.kind == "replicate"
-                and r.status == "FINISHED"]
     out.child_run_ids = [r.run_id for r in children]
     sources = children or [latest]
     obs: dict[str, list[float]] = {}
@@ -75,3 +72,20 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
             obs.setdefault(k, []).append(v)
     out.observations = obs
     return out
+
+
+def metric_sources(runs: list[RunRecord]) -> list[str]:
+    """The runs whose metrics are the hypothesis's observations: the latest finished result's
+    finished replicates, or that result run itself. Only their metrics need reading."""
+    latest, children = _result(runs)
+    return [r.run_id for r in children or ([latest] if latest else [])]
+
+
+def _result(runs: list[RunRecord]) -> tuple[RunRecord | None, list[RunRecord]]:
+    done = [r for r in runs if r.parent_run_id is None and r.kind in RESULT_KINDS and r.status == "FINISHED"]
+    if not done:
+        return None, []
+    latest = max(done, key=lambda r: r.start_time)
+    children = [r for r in runs if r.parent_run_id == latest.run_id and r.kind == "replicate"
+                and r.status == "FINISHED"]
+    return latest, children

@@ -69,8 +69,9 @@ class SqliteReader:
             return None  # not created yet (MLflow creates it on the first write), or deleted
         return cls(db, str(row[0]))
 
-    def runs(self, hypothesis_id: str | None = None) -> list[RunRecord]:
-        """Active runs of the experiment tagged `hyp.id` (that id, or any non-empty one), oldest first."""
+    def runs(self, hypothesis_id: str | None = None, *, data: bool = True) -> list[RunRecord]:
+        """Active runs of the experiment tagged `hyp.id` (that id, or any non-empty one), oldest first.
+        `data=False` leaves params and metrics out (tags are always read)."""
         query = ("SELECT r.run_uuid, r.name, r.status, r.start_time, r.end_time FROM runs r "
                  "JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = 'hyp.id' "
                  "WHERE r.experiment_id = ? AND r.lifecycle_stage = 'active' AND ")
@@ -82,14 +83,19 @@ class SqliteReader:
             heads = con.execute(query, args).fetchall()
             ids = [h[0] for h in heads]
             tags = _by_run(con, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ({})", ids)
-            params = _by_run(con, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({})", ids)
-            metrics = _by_run(con, "SELECT run_uuid, key, CASE WHEN is_nan THEN NULL ELSE value END "
-                                   "FROM latest_metrics WHERE run_uuid IN ({})", ids, nan=True)
+            params = _by_run(con, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({})",
+                             ids if data else [])
+            metrics = _latest_metrics(con, ids if data else [])
         return [RunRecord(run_id=run_id, name=name or "", hypothesis_id=tags[run_id].get("hyp.id"),
                           kind=tags[run_id].get("hyp.kind"), status=status, start_time=start or 0, end_time=end,
                           parent_run_id=tags[run_id].get("mlflow.parentRunId"), tags=tags[run_id],
-                          params=params[run_id], metrics=metrics[run_id])
+                          params=params.get(run_id, {}), metrics=metrics.get(run_id, {}))
                 for run_id, name, status, start, end in heads]
+
+    def latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]:
+        """Each run's metrics as `runs` gives them (the latest value of each key)."""
+        with closing(_connect(self.db)) as con:
+            return _latest_metrics(con, run_ids)
 
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
         # The order MLflow's SQL store returns a history in.
@@ -118,6 +124,11 @@ def _connect(db: Path) -> sqlite3.Connection:
 
 def _has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in con.execute(f"PRAGMA table_info({table})"))
+
+
+def _latest_metrics(con: sqlite3.Connection, ids: list[str]) -> dict[str, dict]:
+    return _by_run(con, "SELECT run_uuid, key, CASE WHEN is_nan THEN NULL ELSE value END "
+                        "FROM latest_metrics WHERE run_uuid IN ({})", ids, nan=True)
 
 
 def _by_run(con: sqlite3.Connection, query: str, ids: list[str], *, nan: bool = False) -> dict[str, dict]:
