@@ -80,8 +80,10 @@ def test_runs_match_mlflow_search_runs(store):
     assert len(everything) == 5 and ids["deleted"] not in {r.run_id for r in everything}
     for hid in ("H001", "H002", "H404"):
         _assert_equal(fast.runs(hid), slow.runs(hid))
-    light = fast.runs(data=False)  # what the status index reads: no params, no metrics
-    assert [(r.run_id, r.tags, r.status) for r in light] == [(r.run_id, r.tags, r.status) for r in everything]
+    light = fast.runs(data=False)  # what the status index reads: hyp's tags and the parent, no params or metrics
+    own = [{k: v for k, v in r.tags.items() if k.startswith("hyp.") or k == "mlflow.parentRunId"} for r in everything]
+    assert [(r.run_id, r.tags, r.status, r.parent_run_id) for r in light] == \
+           [(r.run_id, t, r.status, r.parent_run_id) for r, t in zip(everything, own, strict=True)]
     assert not any(r.params or r.metrics for r in light)
     run_ids = [r.run_id for r in everything]
     latest, mlflows = fast.latest_metrics(run_ids), slow.latest_metrics(run_ids)

@@ -70,8 +70,9 @@ class Tracker(ABC):
 
     @abstractmethod
     def runs(self, hypothesis_id: str | None = None, *, data: bool = True) -> list[RunRecord]:
-        """Runs tagged with a hypothesis id, oldest first. With `data=False` a backend may leave
-        params and metrics out (the status index reads only the few runs' metrics it needs)."""
+        """Runs tagged with a hypothesis id, oldest first. With `data=False` a backend may leave out
+        params, metrics and tags other than hyp's own (`hyp.*`) and `mlflow.parentRunId`: the status
+        index needs no more, and reads the metrics of the few runs that hold observations."""
 
     @abstractmethod
     def latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]: ...

@@ -71,7 +71,7 @@ class SqliteReader:
 
     def runs(self, hypothesis_id: str | None = None, *, data: bool = True) -> list[RunRecord]:
         """Active runs of the experiment tagged `hyp.id` (that id, or any non-empty one), oldest first.
-        `data=False` leaves params and metrics out (tags are always read)."""
+        `data=False` leaves params and metrics out, and keeps only hyp's own tags and the parent's id."""
         query = ("SELECT r.run_uuid, r.name, r.status, r.start_time, r.end_time FROM runs r "
                  "JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = 'hyp.id' "
                  "WHERE r.experiment_id = ? AND r.lifecycle_stage = 'active' AND ")
@@ -82,7 +82,8 @@ class SqliteReader:
         with closing(_connect(self.db)) as con:
             heads = con.execute(query, args).fetchall()
             ids = [h[0] for h in heads]
-            tags = _by_run(con, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ({})", ids)
+            only = "" if data else " AND (key LIKE 'hyp.%' OR key = 'mlflow.parentRunId')"
+            tags = _by_run(con, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ({})" + only, ids)
             params = _by_run(con, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({})",
                              ids if data else [])
             metrics = _latest_metrics(con, ids if data else [])
