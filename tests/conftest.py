@@ -11,10 +11,17 @@ import io
 import json
 import os
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# A shell starts a background job (`.ci/run &`, nohup) with SIGINT ignored, and children inherit
+# that: the hyp processes the Ctrl-C tests start would ignore the SIGINT they are sent. With a
+# handler here instead, exec gives those children SIGINT's default action again, as in a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Rich reads the width once, when the console is built; a wide one keeps table cells unwrapped.
 os.environ["COLUMNS"] = "200"

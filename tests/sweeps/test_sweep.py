@@ -96,6 +96,11 @@ def swept(demo):
         study.enqueue_trial(params)
     proc = sweep(lab)
     assert proc.returncode == 0, proc.stderr
+    from hyp.hypotheses.lab import Lab
+    from hyp.trackers.index import read_index
+
+    # The sweep leaves the status index fresh, as `hyp run` does: the next `hyp list` reads no store.
+    assert read_index(Lab(lab)) is not None
     return lab, proc
 
 

@@ -54,6 +54,7 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
 
     from hyp.trackers import open_tracker
     from hyp.trackers.base import tracked_run
+    from hyp.trackers.index import rebuild_index
     from hyp.trackers.results import attach_hypothesis, check_lock, experiment_params, result_tags
 
     tracker = open_tracker(lab)
@@ -86,6 +87,8 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
         if summary.best:
             tracker.set_tags(run_id, {"hyp.best_trial": str(summary.best[0].number),
                                       "hyp.best_params": json.dumps(summary.best[0].params, default=str)})
+    # As `hyp run` does: the status index is refreshed now, so the next `hyp list` need not read the store.
+    rebuild_index(lab, tracker)
     return summary
 
 
