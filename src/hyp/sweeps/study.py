@@ -12,11 +12,11 @@ import os
 import threading
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.hypotheses.schema import Hypothesis
 from hyp.trackers.secrets import redact
+from hyp.trackers.sqlite_reader import sqlite_path
 
 # A live worker records a heartbeat every HEARTBEAT_S; a RUNNING trial without one for GRACE_S
 # belongs to a dead worker: it is failed and queued again with the same values. A worker's slowest
@@ -98,13 +98,6 @@ def _with_installed_driver(url: str) -> str:
     if importlib.util.find_spec("psycopg2") is not None:
         return "postgresql+psycopg2://" + url[len("postgresql://"):]
     raise BadInput(f"storage {redact(url)}: no PostgreSQL driver; pip install psycopg2-binary")
-
-
-def sqlite_path(url: str) -> Path | None:
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
-        return None
-    return Path(url[len(prefix):])
 
 
 @contextlib.contextmanager

@@ -117,7 +117,8 @@ def sweep_summary(lab, hid: str, *, study: str | None = None, storage: str | Non
     coordinates are written there as `{hid}-sweep-{history,importances,parallel}.png` (those the
     trials allow: importances need two feasible complete trials that differ).
     """
-    from hyp.sweeps.study import open_storage, sqlite_path
+    from hyp.sweeps.study import open_storage
+    from hyp.trackers.sqlite_reader import sqlite_path
 
     url = storage or lab.sweep_storage
     path = sqlite_path(url)

@@ -17,15 +17,16 @@ from hyp.files import write_atomic
 from hyp.hypotheses.lab import Lab
 from hyp.trackers.base import owner_is_gone
 from hyp.trackers.observations import Results, metric_sources, results_from_runs
+from hyp.trackers.sqlite_reader import sqlite_path
 
 INDEX_VERSION = 2
 
 
 def store_fingerprint(uri: str) -> str | None:
     """A cheap token that changes whenever the store is written; None when it cannot be known."""
-    if not uri.startswith("sqlite:///"):
+    db = sqlite_path(uri)
+    if db is None:
         return None
-    db = Path(uri[len("sqlite:///") :])
     parts = []
     for p in (db, Path(f"{db}-wal")):
         try:

@@ -174,7 +174,11 @@ class MlflowTracker(Tracker):
     def download_artifact(self, run_id: str, path: str, dest: Path) -> Path | None:
         if (folder := self._local_artifacts(run_id)) is not None:
             found = folder / path
-            return _copy(found, Path(dest)) if found.exists() else None
+            if not found.exists():
+                return None
+            target = Path(dest) / found.name
+            _place(found, target if found.is_dir() else Path(dest))
+            return target
         try:
             return Path(self.client.download_artifacts(run_id, path, str(dest)))
         except Exception:
@@ -259,18 +263,6 @@ def _without_secrets(path: Path, scratch: Path) -> Path:
     for f, text in dirty.items():
         (copy / f.relative_to(path)).write_text(redact(text), encoding="utf-8")
     return copy
-
-
-def _copy(source: Path, dest: Path) -> Path:
-    import shutil
-
-    target = dest / source.name
-    if source.is_dir():
-        shutil.copytree(source, target, dirs_exist_ok=True)
-    else:
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-    return target
 
 
 def _place(source: Path, folder: Path) -> None:

@@ -35,10 +35,11 @@ BATCH = 500  # run ids per IN (...) query, under SQLite's limit on bound paramet
 
 
 def sqlite_path(uri: str) -> Path | None:
-    """The database file of a `sqlite:///` tracking URI, or None for any other store."""
-    if not uri.startswith("sqlite:///") or "?" in uri:
+    """The database file of a `sqlite:///` URI (a tracking store, a study's storage), or None for any
+    other store or an in-memory database."""
+    if not uri.startswith("sqlite:///"):
         return None
-    path = uri[len("sqlite:///"):]
+    path = uri[len("sqlite:///"):].split("?", 1)[0]
     return None if path in ("", ":memory:") else Path(path)
 
 
@@ -55,12 +56,11 @@ class SqliteReader:
             return None
         try:
             with closing(_connect(db)) as con:
-                for table, needed in COLUMNS.items():
-                    have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
-                    if not needed <= have:
-                        return None
+                have = {table: {row[1] for row in con.execute(f"PRAGMA table_info({table})")} for table in COLUMNS}
+                if any(not needed <= have[table] for table, needed in COLUMNS.items()):
+                    return None
                 # MLflow 3 scopes experiment names by workspace; hyp uses the default one.
-                workspace = "AND workspace = 'default'" if _has_column(con, "experiments", "workspace") else ""
+                workspace = "AND workspace = 'default'" if "workspace" in have["experiments"] else ""
                 row = con.execute(f"SELECT experiment_id, lifecycle_stage FROM experiments WHERE name = ? {workspace}",
                                   (experiment,)).fetchone()
         except sqlite3.Error:
@@ -121,10 +121,6 @@ class SqliteReader:
 def _connect(db: Path) -> sqlite3.Connection:
     # Read-only, and waiting out a writer's lock as MLflow's own connections would.
     return sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-
-
-def _has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
-    return any(row[1] == column for row in con.execute(f"PRAGMA table_info({table})"))
 
 
 def _latest_metrics(con: sqlite3.Connection, ids: list[str]) -> dict[str, dict]:
