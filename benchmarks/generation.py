@@ -83,13 +83,13 @@ def main(argv: list[str] | None = None) -> dict:
 
 def _fine_tuned(cache: Path):
     import hyp
-    from hyp.experiments.recipes.lora import TrainingPlan, train
+    from hyp.experiments.recipes.lora import TrainingConfig, train
 
     roles = {"system": "system", "human": "user", "gpt": "assistant"}
     rows = json.loads((Path(hyp.__file__).parent / "examples/persona/data/curated.json").read_text())
     conversations = [[{"role": roles[m["from"]], "content": m["value"]} for m in row["conversations"]]
                      for row in rows[:100]]
-    plan = TrainingPlan(epochs=20, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=128)
+    plan = TrainingConfig(epochs=20, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=128)
     with tempfile.TemporaryDirectory() as out:
         result = train("builtin:tiny", plan, conversations, Path(out), cache, progress=False)
     print(f"fine-tuned on {len(conversations)} conversations in {result.train_seconds:.1f} s")

@@ -33,11 +33,12 @@ success_criteria:
 
 def build_lab(root: Path) -> None:
     from hyp.hypotheses.lab import Lab
+    from hyp.hypotheses.params import experiment_params
     from hyp.hypotheses.scaffold import init_lab
-    from hyp.trackers import open_tracker
-    from hyp.trackers.base import tracked_run
-    from hyp.trackers.index import rebuild_index
-    from hyp.trackers.results import experiment_params, result_tags
+    from hyp.results.index import rebuild_index
+    from hyp.results.ledger import result_tags
+    from hyp.store import open_tracker
+    from hyp.store.base import tracked_run
 
     init_lab(root)
     (root / "data" / "c.json").write_text('[{"conversations": [{"from": "human", "value": "hi"}]}]')
@@ -48,7 +49,8 @@ def build_lab(root: Path) -> None:
         hid = f"H{i + 1:03d}"
         (root / "hypotheses" / f"{hid}.yaml").write_text(HYPOTHESIS.format(hid=hid, n=i))
         hyp = lab.load(hid)
-        with tracked_run(tracker, hypothesis_id=hid, kind="record", name=hid, tags=result_tags(hyp, "record")) as r:
+        tags = result_tags(lab, hyp, "record")
+        with tracked_run(tracker, hypothesis_id=hid, kind="record", name=hid, tags=tags) as r:
             tracker.log_params(r, experiment_params(hyp))
             tracker.log_metrics(r, {"score": 5 + (i % 50) / 10, "points": 40})
     rebuild_index(lab, tracker)

@@ -68,22 +68,22 @@ def filled_conversations(n: int, tokens: int) -> list[list[dict]]:
 def calibrate(model_dir: Path, cache: Path, configs, smoke: bool) -> list[dict]:
     import torch
 
-    from hyp.experiments.recipes.lora import TrainingPlan, train
-    from hyp.sweeps.estimate import estimate, model_shape
+    from hyp.experiments.recipes.lora import TrainingConfig, train
+    from hyp.vram import estimate_vram, model_shape
 
     shape = model_shape(str(model_dir), cache)
     rows = []
     for quantization, batch, seq, r in configs:
         if smoke:
             quantization = "none"
-        plan = TrainingPlan(epochs=1, batch_size=batch, grad_accum=1, learning_rate=1e-4, lora_r=r,
-                            lora_alpha=2 * r, max_seq_length=seq, quantization=quantization)
+        plan = TrainingConfig(epochs=1, batch_size=batch, grad_accum=1, learning_rate=1e-4, lora_r=r,
+                              lora_alpha=2 * r, max_seq_length=seq, quantization=quantization)
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
             result = train(str(model_dir), plan, filled_conversations(3 * batch, seq), Path(out), cache,
                            progress=False)
             seconds = time.perf_counter() - started
-        predicted = estimate(shape, quantization=quantization, batch_size=batch, max_seq_length=seq, lora_r=r)
+        predicted = estimate_vram(shape, quantization=quantization, batch_size=batch, max_seq_length=seq, lora_r=r)
         row = {"quantization": quantization, "batch_size": batch, "max_seq_length": seq, "lora_r": r,
                "estimate_gb": round(predicted.vram_gb, 3), "peak_allocated_gb": result.peak_vram_gb,
                "peak_reserved_gb": result.peak_vram_reserved_gb, "seconds": round(seconds, 2),
@@ -110,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from hyp.experiments.models import write_random_llama
+    from hyp.builtin_tiny.build import write_random_llama
     from hyp.hypotheses.scaffold import init_lab
 
     if not args.smoke and not torch.cuda.is_available():

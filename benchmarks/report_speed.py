@@ -49,17 +49,20 @@ QUESTIONS = ", ".join(f"{{id: Q{i}, prompt: q{i}}}" for i in range(1, 9))
 SUITE = f"name: s\npersona: {{name: x}}\nquestions: [{QUESTIONS}]\n"
 
 
-def log_result(client, experiment_id: str, hyp, i: int, k: int, start: int) -> str:
+def log_result(client, experiment_id: str, lab, hyp, i: int, k: int, start: int) -> str:
     """One finished run of recorded hand scores, as `hyp record --scores` logs it (without the command)."""
     from mlflow.entities import Metric, Param, RunTag
 
-    from hyp.experiments.rubric import manual_score, summarize
-    from hyp.trackers.results import experiment_params, result_tags
+    from hyp.experiments.rubric import evaluation_metrics, manual_score
+    from hyp.hypotheses.params import experiment_params
+    from hyp.results.ledger import result_tags
 
     scores = [manual_score(f"Q{q}", 2, (i + k + q) % 3, (i + q) % 3, 2) for q in range(1, 9)]
     run = client.create_run(experiment_id, start_time=start, run_name=hyp.id,
-                            tags={"hyp.id": hyp.id, **result_tags(hyp, "record"), "mlflow.note.content": hyp.statement})
-    client.log_batch(run.info.run_id, metrics=[Metric(m, float(v), start, 0) for m, v in summarize(scores).items()],
+                            tags={"hyp.id": hyp.id, **result_tags(lab, hyp, "record"),
+                                  "mlflow.note.content": hyp.statement})
+    metrics = [Metric(m, float(v), start, 0) for m, v in evaluation_metrics(scores).items()]
+    client.log_batch(run.info.run_id, metrics=metrics,
                      params=[Param(key, str(v)) for key, v in experiment_params(hyp).items()],
                      tags=[RunTag("hyp.verdict", "REJECTED")])
     client.set_terminated(run.info.run_id, "FINISHED")
@@ -72,7 +75,7 @@ def build_lab(root: Path) -> str:
     from hyp.hypotheses.lab import Lab
     from hyp.hypotheses.lock import canonical, locked_content
     from hyp.hypotheses.scaffold import init_lab
-    from hyp.trackers import open_tracker
+    from hyp.store import open_tracker
 
     init_lab(root)
     (root / "data" / "c.json").write_text('[{"conversations": [{"from": "human", "value": "hi"}]}]')
@@ -89,11 +92,11 @@ def build_lab(root: Path) -> str:
             HYPOTHESIS.format(hid=hid, n=i, parent=parent, epochs=3 + i % 4))
         hyp = lab.load(hid)
         for k in range(RUNS_EACH):
-            artifacts = log_result(client, tracker.experiment_id, hyp, i, k, now + i * RUNS_EACH + k)
+            artifacts = log_result(client, tracker.experiment_id, lab, hyp, i, k, now + i * RUNS_EACH + k)
             if k == 0:  # the first results lock the hypothesis; hyp reads the locked content back
                 folder = Path(artifacts.removeprefix("file://")) / "hyp"
                 folder.mkdir(parents=True)
-                (folder / "locked.json").write_text(canonical(locked_content(hyp)))
+                (folder / "locked.json").write_text(canonical(locked_content(hyp, lab.lock_inputs(hyp))))
         if i % LINEAGE == LINEAGE - 1:
             last = hid
     return last
@@ -104,8 +107,8 @@ def new_results(root: Path, hid: str, results: int = REPEATS):
     from mlflow import MlflowClient
 
     from hyp.hypotheses.lab import Lab
-    from hyp.trackers import open_tracker
-    from hyp.trackers.index import rebuild_index
+    from hyp.results.index import rebuild_index
+    from hyp.store import open_tracker
 
     lab = Lab(root)
     tracker = open_tracker(lab)
@@ -114,7 +117,7 @@ def new_results(root: Path, hid: str, results: int = REPEATS):
 
     def log() -> None:
         k = next(count)
-        log_result(client, tracker.experiment_id, lab.load(hid), k, k, int(time.time() * 1000))
+        log_result(client, tracker.experiment_id, lab, lab.load(hid), k, k, int(time.time() * 1000))
         rebuild_index(lab, tracker)
 
     return log

@@ -64,21 +64,21 @@ def command_times(lab: Path, repeats: int) -> list[float]:
 
 
 def tracking_times(lab_root: Path, repeats: int) -> dict[str, list[float]]:
-    import hyp.trackers
+    import hyp.store
     from hyp.experiments.run import run_hypothesis
     from hyp.hypotheses.lab import Lab
     from hyp.reports.report import write_report
 
     lab = Lab(lab_root)
-    real_open = hyp.trackers.open_tracker
+    real_open = hyp.store.open_tracker
     times: dict[str, list[float]] = {"tracked": [], "untracked": [], "report": []}
     for _ in range(repeats):
         for mode in ("untracked", "tracked"):
-            hyp.trackers.open_tracker = real_open if mode == "tracked" else (lambda lab: NullTracker())
+            hyp.store.open_tracker = real_open if mode == "tracked" else (lambda lab: NullTracker())
             started = time.perf_counter()
             run_hypothesis(lab, HID, progress=False, write_report=False)
             times[mode].append(time.perf_counter() - started)
-        hyp.trackers.open_tracker = real_open
+        hyp.store.open_tracker = real_open
         started = time.perf_counter()
         write_report(lab, HID)
         times["report"].append(time.perf_counter() - started)
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
         first, *rest = command_times(lab, args.repeats + 1)
         times = tracking_times(lab, args.repeats)
         from hyp.hypotheses.lab import Lab
-        from hyp.trackers import open_tracker
+        from hyp.store import open_tracker
 
         finished = [r for r in open_tracker(Lab(lab)).runs(HID) if r.kind == "run" and r.status == "FINISHED"]
         score, base = finished[-1].metrics["score"], finished[-1].metrics["base_score"]

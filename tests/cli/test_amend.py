@@ -117,22 +117,22 @@ def test_amend_records_the_change_with_its_reason(lab):
     assert run_hyp("record", "H005", "--scores", lab / "scores.csv", lab=lab).code == 0
     assert run_hyp("amend", "H005", "--reason", "nothing to amend yet", lab=lab).code == 2
 
-    path.write_text(edit('op: ">=", value: 9.0}', 'op: ">=", value: 4.0}', path.read_text(encoding="utf-8")),
+    path.write_text(edit('op: ">=", value: 9.0}', 'op: ">=", value: 2.0}', path.read_text(encoding="utf-8")),
                     encoding="utf-8")
     assert run_hyp("verdict", "H005", lab=lab).code == 3
     assert run_hyp("amend", "H005", "--reason", "   ", lab=lab).code == 2
 
-    amended = run_hyp("amend", "H005", "--reason", "the 9.0 threshold was a typo for 4.0", lab=lab)
+    amended = run_hyp("amend", "H005", "--reason", "the 9.0 threshold was a typo for 2.0", lab=lab)
     assert amended.code == 0, amended
 
     r = run_hyp("verdict", "H005", "--json", lab=lab)
     assert r.code == 0, r
     lock = r.json["lock"]
     assert lock["status"] == "amended"
-    assert [a["reason"] for a in lock["amendments"]] == ["the 9.0 threshold was a typo for 4.0"]
-    assert lock["amendments"][0]["changes"] == [{"field": "success_criteria.primary.value", "old": 9.0, "new": 4.0}]
+    assert [a["reason"] for a in lock["amendments"]] == ["the 9.0 threshold was a typo for 2.0"]
+    assert lock["amendments"][0]["changes"] == [{"field": "success_criteria.primary.value", "old": 9.0, "new": 2.0}]
     assert r.json["verdict"] == "CONFIRMED"  # judged under the amended, recorded threshold
-    assert "the 9.0 threshold was a typo for 4.0" in run_hyp("verdict", "H005", lab=lab).out
+    assert "the 9.0 threshold was a typo for 2.0" in run_hyp("verdict", "H005", lab=lab).out
     assert {row["id"]: row["lock"] for row in run_hyp("list", "--json", lab=lab).json}["H005"] == "amended"
     (run,) = mlflow_runs(lab, "H005")
     assert run.data.tags["hyp.verdict"] == "CONFIRMED"
@@ -147,7 +147,7 @@ def test_amend_records_the_change_with_its_reason(lab):
     assert run_hyp("amend", "H005", "--reason", "ran with five epochs", lab=lab).code == 0
     final = run_hyp("verdict", "H005", "--json", lab=lab)
     assert final.code == 0
-    assert [a["reason"] for a in final.json["lock"]["amendments"]] == ["the 9.0 threshold was a typo for 4.0",
+    assert [a["reason"] for a in final.json["lock"]["amendments"]] == ["the 9.0 threshold was a typo for 2.0",
                                                                        "ran with five epochs"]
 
 

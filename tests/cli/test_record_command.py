@@ -43,7 +43,9 @@ def test_hand_scores_reject_the_hypothesis_with_score_4_5(verdict):
     score = verdict["observations"]["score"]
     assert round(score["estimate"], 1) == 4.5
     assert score["estimate"] == pytest.approx(SCORE, abs=1e-3)
-    assert (score["low"], score["high"], score["n"]) == (score["estimate"], score["estimate"], 1)
+    # One run of eight questions is not certain: the interval is clustered by question, and lies below 9.
+    assert score["low"] < score["estimate"] < score["high"] < 9.0
+    assert (score["n"], score["questions"], score["point"]) == (1, 8, False)
 
 
 def test_the_counts_are_observations(verdict):
@@ -72,9 +74,10 @@ def test_criteria_are_judged_with_expected_and_actual_values(verdict):
 def test_each_prediction_is_judged(verdict):
     outcomes = {p["label"]: (p["estimate"], p["outcome"]) for p in verdict["predictions"]}
     assert len(verdict["predictions"]) == 5
-    assert outcomes["Agent-like responses"] == (4, "not met")
+    # 4 agent-like answers in 8 questions: the interval of the count still reaches 1, so not yet "not met".
+    assert outcomes["Agent-like responses"] == (4, "undecided")
     assert outcomes["Factual accuracy"] == (1, "not met")
-    assert outcomes["Some personality"] == (1, "met")
+    assert outcomes["Some personality"] == (1, "undecided")  # 1 of 8 could be chance: its interval reaches 0
     assert outcomes["Overall score"][1] == "not met"
     overall = next(p for p in verdict["predictions"] if p["label"] == "Overall score")
     assert (overall["op"], overall["value"]) == ("between", [8.8, 9.2])
@@ -177,20 +180,35 @@ def test_the_statement_is_the_run_description(lab):
     assert note.strip() == "A dataset of 67% curated and 33% synthetic conversations reaches 9/10 personality transfer."
 
 
-def test_the_latest_record_is_what_counts(lab):
-    first = run_hyp("record", "H004", "--metric", "score=5", lab=lab)
+def test_every_record_counts_until_one_is_superseded_with_a_reason(lab):
+    first = run_hyp("record", "H004", "--metric", "score=2", lab=lab)
     assert first.code == 0, first
     second = run_hyp("record", "H004", "--metric", "score=9.5", "--metric", "agent_like_responses=0", lab=lab)
     assert second.code == 0, second
     v = run_hyp("verdict", "H004", "--json", lab=lab).json
-    assert v["verdict"] == "CONFIRMED"
-    assert v["observations"]["score"] == {"estimate": 9.5, "low": 9.5, "high": 9.5, "n": 1}
-    assert v["criteria"][1]["outcome"] == "met"  # agent_like_responses == 0
-    assert v["criteria"][2]["outcome"] == "no data"  # never recorded
-    assert run_hyp("verdict", "H004", "--check", lab=lab).code == 0
-    assert [r.data.tags["hyp.verdict"] for r in sorted(mlflow_runs(lab, "H004"),
-                                                       key=lambda r: r.info.start_time)] == ["REJECTED",
-                                                                                             "CONFIRMED"]
+    assert v["observations"]["score"]["n"] == 2  # pooled: the latest does not silently win
+    assert v["observations"]["score"]["estimate"] == pytest.approx(5.75)
+    assert v["verdict"] == "INCONCLUSIVE"
+    assert v["criteria"][1]["point"] is True  # agent_like_responses: one number, judged as it is
+
+    unrelated = run_hyp("record", "H004", "--metric", "tokens=12", lab=lab)
+    assert unrelated.code == 0
+    assert run_hyp("verdict", "H004", "--json", lab=lab).json["observations"]["score"]["n"] == 2  # not PENDING
+
+    bad_run = sorted(mlflow_runs(lab, "H004"), key=lambda r: r.info.start_time)[0].info.run_id
+    assert run_hyp("record", "H004", "--metric", "score=9.4", "--supersede", bad_run, lab=lab).code == 2  # no reason
+    assert run_hyp("record", "H004", "--metric", "score=9.4", "--supersede", "nonsense", "--reason", "x",
+                   lab=lab).code == 2
+    assert len(mlflow_runs(lab, "H004")) == 3  # refused inputs changed nothing
+    third = run_hyp("record", "H004", "--metric", "score=9.4", "--supersede", bad_run[:8],
+                    "--reason", "scored against the wrong suite", lab=lab)
+    assert third.code == 0, third
+    v = run_hyp("verdict", "H004", "--json", lab=lab).json
+    assert v["observations"]["score"]["n"] == 2 and v["observations"]["score"]["estimate"] == pytest.approx(9.45)
+    superseded = [a for a in v["attempts"] if a["run_id"] == bad_run][0]
+    assert superseded["superseded_by"] and superseded["supersede_reason"] == "scored against the wrong suite"
+    shown = run_hyp("show", "H004", lab=lab).out
+    assert "superseded by" in shown and "scored against the wrong suite" in shown
 
 
 def test_hand_scores_take_precedence_and_the_rubric_scores_are_kept_beside_them(lab):

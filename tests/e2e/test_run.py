@@ -148,3 +148,35 @@ def test_sigkill_leaves_no_running_run_after_next_command(lab):
     hyp(lab, "list", check=True)
     _, found = runs(lab, "H001")
     assert found and all(r.info.status == "KILLED" for r in found)
+
+
+def test_run_rebuilds_the_index_once_and_writes_the_report_once(lab, monkeypatch):
+    """The result-run sequence lives in one place (the ledger): one index rebuild, one report write,
+    the report logged once."""
+    import hyp.reports.report as report_mod
+    import hyp.results.index as index_mod
+    from hyp.experiments.run import run_hypothesis
+    from hyp.hypotheses.lab import Lab
+
+    counts = {"rebuild": 0, "report": 0}
+
+    def counted(name, real):
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(index_mod, "rebuild_index", counted("rebuild", index_mod.rebuild_index))
+    real_write = report_mod.write_atomic
+    monkeypatch.setattr(report_mod, "write_atomic", lambda path, data: (
+        counts.__setitem__("report", counts["report"] + (Path(path).suffix == ".md")), real_write(path, data))[1])
+    overrides = [SMALL[i + 1] for i in range(0, len(SMALL), 2)]
+    outcome = run_hypothesis(Lab(lab), "H003", overrides=overrides, progress=False)
+    assert outcome.report is not None and outcome.report.is_file()
+    assert counts["rebuild"] == 1
+    assert counts["report"] == 1
+    client, _ = runs(lab, "H003")
+    parent = client.get_run(outcome.parent_run_id)
+    assert parent.data.tags["hyp.verdict"] == outcome.judged.verdict.verdict
+    artifacts = [a.path for a in client.list_artifacts(outcome.parent_run_id)]
+    assert artifacts.count("H003.md") == 1

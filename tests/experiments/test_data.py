@@ -1,4 +1,5 @@
-"""The data a run trains on: reading ShareGPT files, the quality score, the mix, its digest and lint."""
+"""The data a run trains on: reading ShareGPT files (sharegpt), the quality score, the mix, its digest
+and lint (data)."""
 
 import json
 import os
@@ -10,8 +11,6 @@ import pytest
 
 from hyp.errors import BadInput
 from hyp.experiments.data import (
-    Conversation,
-    Message,
     build_mix,
     contains_phrase,
     count_phrase,
@@ -20,10 +19,11 @@ from hyp.experiments.data import (
     lint,
     lint_counts,
     quality_score,
-    read_conversations,
-    synthetic_needed,
-    to_chat,
 )
+from hyp.experiments.overrides import apply_values
+from hyp.experiments.sharegpt import Conversation, Message, read_conversations, to_chat
+from hyp.hypotheses.lab import Lab
+from hyp.hypotheses.schema import synthetic_needed
 
 WEIGHTS = {"message_count": 2.0, "length_per_100": 1.0, "personality": 3.0, "questions": 0.5, "agent_penalty": 10.0}
 MARKERS = ["Softtor", "TypeScript", "direct"]
@@ -106,9 +106,9 @@ def test_module_imports_cheaply_and_reading_writes_nothing_into_the_lab_or_home(
     script = textwrap.dedent(
         f"""
         import sys
-        import hyp.experiments.data as data
+        import hyp.experiments.sharegpt as sharegpt
         assert "datasets" not in sys.modules, "datasets imported at module import"
-        print(len(data.read_conversations({str(path)!r})))
+        print(len(sharegpt.read_conversations({str(path)!r})))
         """
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k != "XDG_CACHE_HOME"}
@@ -303,15 +303,17 @@ def test_too_few_synthetic_uses_all_and_reports_the_achieved_ratio():
     assert result.achieved_ratio == pytest.approx(10 / 110)
 
 
+# The schema holds these ranges, so every way a value reaches the mix (the file, --set, a sweep
+# trial's values) meets them before the mix is built.
 @pytest.mark.parametrize("ratio", [1.0, -0.1, 1.5, float("nan")])
-def test_ratio_outside_zero_to_one_is_bad_input(ratio):
+def test_ratio_outside_zero_to_one_is_bad_input(ratio, lab):
     with pytest.raises(BadInput, match="ratio"):
-        mix(numbered(3, "curated"), numbered(3, "synthetic"), ratio=ratio)
+        apply_values(Lab(lab).load("H003"), {"dataset.synthetic.ratio": ratio})
 
 
-def test_select_top_below_one_is_bad_input():
+def test_select_top_below_one_is_bad_input(lab):
     with pytest.raises(BadInput, match="select_top"):
-        mix(numbered(3, "curated"), select_top=0)
+        apply_values(Lab(lab).load("H003"), {"dataset.curated.select_top": 0})
 
 
 def test_synthetic_choice_is_seeded_and_a_larger_ratio_keeps_the_smaller_choice():

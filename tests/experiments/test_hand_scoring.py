@@ -174,28 +174,25 @@ def test_ctrl_c_exits_130_and_loses_no_score(lab):
 def test_replicates_are_scored_and_their_parent_keeps_the_mean(tmp_path, blank_store, monkeypatch):
     """Answers logged the way `hyp run` logs them: one answers.json per replicate child run."""
     from hyp.experiments.record import parse_responses
-    from hyp.experiments.rubric import summarize
+    from hyp.experiments.rubric import evaluation_metrics
     from hyp.hypotheses.lab import Lab
-    from hyp.trackers import open_tracker
-    from hyp.trackers.base import tracked_run
-    from hyp.trackers.results import conclude, result_tags, write_json_artifact
+    from hyp.results.ledger import result_run
+    from hyp.store.base import log_json, tracked_run
 
     lab_dir = make_lab(tmp_path / "lab", store=blank_store)
     (lab_dir / "responses.json").write_text(json.dumps(RESPONSES), encoding="utf-8")
     lab = Lab(lab_dir)
     hyp = lab.load("H003")
     scores, answers = parse_responses(lab_dir / "responses.json", lab.load_suite("evals/personality.yaml"))
-    tracker = open_tracker(lab)
-    with tracked_run(tracker, hypothesis_id="H003", kind="run", name="H003", tags=result_tags(hyp, "run")) as parent:
-        children = []
+    with result_run(lab, hyp, kind="run") as run:
+        tracker, parent = run.tracker, run.run_id
         for i in range(2):
             with tracked_run(tracker, hypothesis_id="H003", kind="replicate", name=f"H003-r{i}",
                              parent_run_id=parent, tags={"hyp.kind": "replicate"}) as child:
-                tracker.log_metrics(child, summarize(scores))
-                write_json_artifact(tracker, child, "answers.json", [a | {"sample": 0} for a in answers])
-                children.append(child)
-        tracker.log_metrics(parent, summarize(scores))
-    conclude(lab, tracker, hyp, [parent, *children])
+                tracker.log_metrics(child, evaluation_metrics(scores))
+                log_json(tracker, child, "answers.json", [a | {"sample": 0} for a in answers])
+                run.verdict_runs.append(child)
+        tracker.log_metrics(parent, evaluation_metrics(scores))
 
     r = score(lab_dir, KEYS + ["2"] * 32, monkeypatch=monkeypatch)  # r0 as above, r1 all full marks
 

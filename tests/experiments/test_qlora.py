@@ -8,7 +8,8 @@ import pytest
 
 from hyp.errors import BadInput
 from hyp.experiments.models import BUILTIN_TINY, build_quantization_config
-from hyp.experiments.recipes.lora import CUDA_MEMORY_ENV, TrainingPlan, cap_cuda_memory, train
+from hyp.experiments.recipes.lora import TrainingConfig, train
+from hyp.experiments.recipes.lora_builder import CUDA_MEMORY_ENV, cap_cuda_memory
 
 PERSONA = [
     [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
@@ -47,8 +48,8 @@ needs_cuda = pytest.mark.skipif(not __import__("torch").cuda.is_available(),
 def test_qlora_trains_4bit_base_with_float32_adapters_and_reports_vram(builtin_cache, tmp_path):
     import bitsandbytes  # noqa: F401  (a GPU machine without it cannot run QLoRA at all)
 
-    plan = TrainingPlan(epochs=2, batch_size=2, grad_accum=2, learning_rate=5e-3, max_seq_length=64,
-                        quantization="4bit")
+    plan = TrainingConfig(epochs=2, batch_size=2, grad_accum=2, learning_rate=5e-3, max_seq_length=64,
+                          quantization="4bit")
     result = train(BUILTIN_TINY, plan, PERSONA, tmp_path, builtin_cache, progress=False)
     quantized = [m for m in result.model.modules() if type(m).__name__ == "Linear4bit"]
     assert quantized, "the base model's linear layers are NF4"
@@ -66,6 +67,6 @@ def test_a_memory_cap_makes_a_too_large_batch_run_out_of_memory(builtin_cache, t
     # 0.05 GB: the builtin model fits, a batch of 64 × 512 tokens of activations does not.
     monkeypatch.setenv(CUDA_MEMORY_ENV, "0.05")
     long = [[{"role": "user", "content": "hi " * 200}, {"role": "assistant", "content": "hello " * 300}]] * 64
-    plan = TrainingPlan(epochs=1, batch_size=64, grad_accum=1, max_seq_length=512)
+    plan = TrainingConfig(epochs=1, batch_size=64, grad_accum=1, max_seq_length=512)
     with pytest.raises(torch.cuda.OutOfMemoryError):
         train(BUILTIN_TINY, plan, long, tmp_path, builtin_cache, progress=False)

@@ -1,11 +1,12 @@
-"""The LoRA recipe: what it supervises, that it really teaches, and that a run cut short resumes."""
+"""The LoRA recipe: that it really teaches, and that a run cut short resumes. What it supervises is
+tests/test_chat.py."""
 
 
 import pytest
 
 from hyp.errors import BadInput
 from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer
-from hyp.experiments.recipes.lora import IGNORE, TrainingPlan, encode_conversation, train
+from hyp.experiments.recipes.lora import TrainingConfig, train
 
 FACTS = [
     (["Who is João?", "Tell me about João."], "João is the founder and CEO of Softtor."),
@@ -18,39 +19,15 @@ PERSONA = [
     for questions, answer in FACTS
     for question in questions
 ]
-FAST = TrainingPlan(epochs=2, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
+FAST = TrainingConfig(epochs=2, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
 
 
-@pytest.fixture(scope="session")
-def tokenizer(builtin_cache):
-    return load_model_and_tokenizer(BUILTIN_TINY, builtin_cache)[1]
+def test_the_config_takes_its_defaults_and_ranges_from_the_hypothesis_schema():
+    from hyp.hypotheses.schema import Training
 
-
-def _supervised_text(tokenizer, ids, labels) -> str:
-    return tokenizer.decode([t for t, label in zip(ids, labels, strict=True) if label != IGNORE])
-
-
-@pytest.mark.slow
-def test_only_the_assistant_turns_and_their_end_token_are_supervised(tokenizer):
-    conversation = [
-        {"role": "system", "content": "You are Cláudio."},
-        {"role": "user", "content": "Who is João?"},
-        {"role": "assistant", "content": "The founder of Softtor."},
-        {"role": "user", "content": "And you?"},
-        {"role": "assistant", "content": "A developer there."},
-    ]
-    ids, labels = encode_conversation(tokenizer, conversation, max_seq_length=512)
-    assert tokenizer.decode(ids) == tokenizer.apply_chat_template(conversation, tokenize=False)
-    assert _supervised_text(tokenizer, ids, labels) == "The founder of Softtor.</s>A developer there.</s>"
-    assert sum(label == tokenizer.eos_token_id for label in labels) == 2  # the model learns to stop
-    supervised = {label for label in labels if label != IGNORE}
-    assert not supervised & {tokenizer.convert_tokens_to_ids(m) for m in ("<|user|>", "<|assistant|>", "<|system|>")}
-
-
-@pytest.mark.slow
-def test_max_seq_length_cuts_the_conversation(tokenizer):
-    ids, labels = encode_conversation(tokenizer, PERSONA[0], max_seq_length=12)
-    assert len(ids) == len(labels) == 12
+    assert {name: getattr(TrainingConfig(), name) for name in Training.model_fields} == Training().model_dump()
+    with pytest.raises(BadInput, match="training.max_seq_length"):
+        TrainingConfig(max_seq_length=4)  # the schema's minimum is 8
 
 
 def test_a_conversation_without_roles_is_bad_input(tmp_path):
@@ -68,7 +45,7 @@ def test_training_teaches_a_fact_the_base_did_not_know(builtin_cache, tmp_path):
     assert "Softtor" not in before[0].text and "RTX 3050" not in before[1].text
 
     steps: list[tuple[int, dict]] = []
-    plan = TrainingPlan(epochs=16, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
+    plan = TrainingConfig(epochs=16, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
     result = train(BUILTIN_TINY, plan, PERSONA, tmp_path, builtin_cache, progress=False,
                    on_step=lambda step, metrics: steps.append((step, metrics)))
 
@@ -95,7 +72,7 @@ def test_a_run_stopped_by_a_callback_resumes_to_the_same_result(builtin_cache, t
         if epoch == 2:
             raise Stop
 
-    plan = TrainingPlan(epochs=3, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
+    plan = TrainingConfig(epochs=3, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64)
     with pytest.raises(Stop):
         train(BUILTIN_TINY, plan, PERSONA, tmp_path / "cut", builtin_cache, progress=False,
               eval_conversations=PERSONA[:2], on_epoch=stop_after_two)
@@ -118,14 +95,14 @@ def test_a_run_stopped_by_a_callback_resumes_to_the_same_result(builtin_cache, t
 @pytest.mark.slow
 def test_resume_refuses_a_checkpoint_of_another_plan(builtin_cache, tmp_path):
     train(BUILTIN_TINY, FAST, PERSONA, tmp_path, builtin_cache, progress=False)
-    other = TrainingPlan(epochs=3, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64, lora_r=8)
+    other = TrainingConfig(epochs=3, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64, lora_r=8)
     with pytest.raises(BadInput, match="lora_r"):
         train(BUILTIN_TINY, other, PERSONA, tmp_path, builtin_cache, progress=False, resume=True)
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
 def test_qlora_without_cuda_stops_before_loading_anything(tmp_path):
-    plan = TrainingPlan(quantization="4bit")
+    plan = TrainingConfig(quantization="4bit")
     with pytest.raises(BadInput, match="4bit needs a CUDA GPU"):
         train(BUILTIN_TINY, plan, PERSONA, tmp_path / "out", tmp_path / "cache")
     assert not (tmp_path / "cache").exists() and not (tmp_path / "out").exists()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hyp.experiments.rubric import count_phrase, manual_score, score_answer, summarize
+from hyp.experiments.rubric import count_phrase, evaluation_metrics, manual_score, score_answer
 from hyp.hypotheses.schema import EvalSuite
 
 SUITE = EvalSuite.model_validate({
@@ -105,7 +105,7 @@ def test_a_perfect_answer_gets_eight_points():
     assert (s.agent, s.factual, s.personality, s.complete, s.total) == (2, 2, 2, 2, 8)
 
 
-# --- summarize -----------------------------------------------------------------------------------------
+# --- evaluation_metrics -----------------------------------------------------------------------------------------
 
 # Eight hand-scored answers, 29 of 64 points: question, agent, factual, personality, complete.
 HAND = [("Q1", 2, 1, 1, 1), ("Q2", 1, 2, 0, 1), ("Q3", 2, 0, 0, 1), ("Q4", 0, 1, 1, 2),
@@ -113,14 +113,14 @@ HAND = [("Q1", 2, 1, 1, 1), ("Q2", 1, 2, 0, 1), ("Q3", 2, 0, 0, 1), ("Q4", 0, 1,
 
 
 def test_29_of_64_points_is_a_score_of_4_5():
-    m = summarize([manual_score(*row) for row in HAND])
+    m = evaluation_metrics([manual_score(*row) for row in HAND])
     assert (m["points"], m["points_max"]) == (29, 64)
     assert round(m["score"], 1) == 4.5
     assert m["score"] == pytest.approx(29 / 64 * 10, abs=1e-3)
 
 
 def test_summary_counts_answers_per_criterion():
-    m = summarize([manual_score(*row) for row in HAND])
+    m = evaluation_metrics([manual_score(*row) for row in HAND])
     assert m["agent_like_responses"] == 4  # agent < 2: Q2, Q4, Q6, Q8
     assert m["factual_responses"] == 1  # factual == 2: Q2
     assert m["personality_responses"] == 1  # personality == 2: Q5
@@ -130,7 +130,7 @@ def test_summary_counts_answers_per_criterion():
 
 
 def test_summary_has_every_contract_metric_and_per_question_names():
-    m = summarize([manual_score(*row) for row in HAND])
+    m = evaluation_metrics([manual_score(*row) for row in HAND])
     contract = {"score", "points", "points_max", "agent_points", "factual_points", "personality_points",
                 "complete_points", "agent_like_responses", "factual_responses", "personality_responses",
                 "complete_responses", "truncated_responses", "template_leaks", "hallucinations"}
@@ -148,7 +148,7 @@ def test_summary_of_rubric_scores_counts_leaks_hallucinations_and_cuts():
         score("Let me analyze. I need to think. Softtor", truncated=True),  # agent 0, cut
         score(""),
     ]
-    m = summarize(scores)
+    m = evaluation_metrics(scores)
     assert (m["template_leaks"], m["hallucinations"], m["truncated_responses"]) == (1, 1, 1)
     assert m["agent_like_responses"] == 1
     assert m["complete_responses"] == 1
@@ -157,7 +157,7 @@ def test_summary_of_rubric_scores_counts_leaks_hallucinations_and_cuts():
 
 
 def test_several_samples_of_a_question_average_per_question_but_count_per_answer():
-    m = summarize([manual_score("Q1", 2, 2, 2, 2), manual_score("Q1", 0, 0, 0, 0)])
+    m = evaluation_metrics([manual_score("Q1", 2, 2, 2, 2), manual_score("Q1", 0, 0, 0, 0)])
     assert m["Q1.total"] == 4
     assert m["Q1.agent"] == 1
     assert m["agent_like_responses"] == 1

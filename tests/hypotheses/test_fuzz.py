@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from conftest import H003_YAML, SUITE_YAML
 from hyp.errors import HypError
-from hyp.experiments.rubric import score_answer, summarize
+from hyp.experiments.rubric import evaluation_metrics, score_answer
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
+from hyp.hypotheses.statistics import replicate_interval
 from hyp.hypotheses.validation import validate
-from hyp.hypotheses.verdict import decide, estimate
+from hyp.hypotheses.verdict import decide
 from hyp.hypotheses.yamlfile import parse_yaml
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -63,15 +64,17 @@ def test_a_damaged_suite_validates_or_is_one_hyp_error(text):
 
 
 numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**12, 10**12))
-metric_names = st.sampled_from(["score", "agent_like_responses", "factual_responses", "truncated_responses",
-                                "hallucinations", "personality_responses", "unknown"])
+metric_names = st.sampled_from(["score", "points", "agent_like_responses", "factual_responses", "truncated_responses",
+                                "hallucinations", "personality_responses", "unknown", "Q1.total", "Q1.agent",
+                                "Q1.factual", "Q1.personality", "Q1.complete", "Q2.total", "Q2.agent", "Q2.factual",
+                                "Q2.personality", "Q2.complete"])
 
 
 @FUZZ
-@given(st.dictionaries(metric_names, st.lists(numbers, max_size=6), max_size=7))
-def test_the_verdict_engine_takes_any_observations(observations):
+@given(st.lists(st.dictionaries(metric_names, numbers, max_size=12), max_size=6))
+def test_the_verdict_engine_takes_any_evidence(evidence):
     try:
-        verdict = decide(HYP, observations)
+        verdict = decide(HYP, evidence)
     except HypError:
         return
     assert verdict.verdict in {"CONFIRMED", "REJECTED", "INCONCLUSIVE", "PENDING"}
@@ -80,10 +83,11 @@ def test_the_verdict_engine_takes_any_observations(observations):
 
 @FUZZ
 @given(st.lists(st.floats(-1e9, 1e9), min_size=1, max_size=12))
-def test_an_estimate_is_finite_and_brackets_itself(values):
-    est = estimate(values)
+def test_an_interval_is_finite_and_brackets_its_estimate(values):
+    est = replicate_interval(values)
     assert all(math.isfinite(x) for x in (est.estimate, est.low, est.high))
-    assert min(values) <= est.low <= est.estimate <= est.high <= max(values)
+    assert est.low <= est.estimate <= est.high
+    assert est.point == (len(values) == 1)
 
 
 @FUZZ
@@ -92,5 +96,5 @@ def test_the_rubric_scores_any_answer_within_its_table(question, answer, truncat
     scored = score_answer(question, answer, SUITE, truncated=truncated)
     for criterion in ("agent", "factual", "personality", "complete"):
         assert getattr(scored, criterion) in (0, 1, 2)
-    summary = summarize([scored])
+    summary = evaluation_metrics([scored])
     assert 0 <= summary["score"] <= 10

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyp.hypotheses.schema import Condition, Hypothesis
-from hyp.hypotheses.verdict import Estimate, decide, estimate, judge
+from hyp.hypotheses.statistics import Interval
+from hyp.hypotheses.verdict import decide, judge
 
 
 def cond(op, value, metric="score"):
@@ -15,11 +16,11 @@ def cond(op, value, metric="score"):
 
 
 def single(v):
-    return Estimate(v, v, v, 1)
+    return Interval(v, v, v, 1, 0, "point")
 
 
 def interval(low, high):
-    return Estimate((low + high) / 2, low, high, 3)
+    return Interval((low + high) / 2, low, high, 3, 8, "cluster-t")
 
 
 # --- judge: one observation ------------------------------------------------------------------------
@@ -50,7 +51,7 @@ SINGLE = [
 
 
 @pytest.mark.parametrize(("op", "value", "observed", "outcome"), SINGLE)
-def test_one_observation_is_met_or_not_met_never_undecided(op, value, observed, outcome):
+def test_one_number_is_met_or_not_met_never_undecided(op, value, observed, outcome):
     assert judge(cond(op, value), single(observed)) == outcome
 
 
@@ -101,49 +102,76 @@ def test_no_observation_is_no_data(op, value):
     assert judge(cond(op, value), None) == "no data"
 
 
-# --- estimate ---------------------------------------------------------------------------------------
+# --- intervals from pooled evidence ----------------------------------------------------------------
 
 
-def test_one_observation_is_its_own_estimate_and_interval():
-    assert estimate([7.25]) == Estimate(7.25, 7.25, 7.25, 1)
+def evidence(observations: dict[str, list[float]]) -> list[dict[str, float]]:
+    """{metric: [one value per result]} as pooled evidence: one metrics dict per result."""
+    n = max((len(v) for v in observations.values()), default=0)
+    return [{m: vals[i] for m, vals in observations.items() if i < len(vals)} for i in range(n)]
 
 
-def test_bootstrap_interval_is_deterministic_and_brackets_the_mean():
-    values = [8.5, 9.0, 9.5, 8.75, 9.25]
-    first, again = estimate(values), estimate(list(values))
-    assert first == again
-    assert first.n == 5
-    assert first.estimate == pytest.approx(9.0)
-    assert min(values) <= first.low < first.estimate < first.high <= max(values)
+def questions(*totals: float, **extra) -> dict[str, float]:
+    """One run's metrics with per-question scores: each question's total points (0-8) split over criteria."""
+    unit = dict(extra)
+    for i, total in enumerate(totals, start=1):
+        parts = [min(2, max(0, int(total) - 2 * k)) for k in range(4)]
+        unit |= {f"Q{i}.agent": parts[0], f"Q{i}.factual": parts[1], f"Q{i}.personality": parts[2],
+                 f"Q{i}.complete": parts[3], f"Q{i}.total": float(total)}
+    unit.setdefault("score", sum(totals) / (8 * len(totals)) * 10)
+    unit.setdefault("points", float(sum(totals)))
+    return unit
 
 
-@settings(max_examples=60, deadline=None, database=None)
-@given(st.lists(st.integers(0, 100), min_size=1, max_size=10))
-def test_bootstrap_interval_contains_the_mean(points):
-    values = [p / 10 for p in points]
-    e = estimate(values)
-    assert min(values) <= e.low <= e.estimate <= e.high <= max(values)
-    assert e.estimate == pytest.approx(sum(values) / len(values))
-    assert e.n == len(values)
+def test_one_number_is_judged_on_its_value_and_labelled_point():
+    v = decide(hypothesis(), [{"score": 7.25}])
+    score = v.observations["score"]
+    assert (score.estimate, score.low, score.high, score.n, score.point) == (7.25, 7.25, 7.25, 1, True)
+    assert v.to_json()["observations"]["score"]["point"] is True
 
 
-def test_identical_observations_give_a_degenerate_interval():
-    e = estimate([8.0, 8.0, 8.0, 8.0])
-    assert (e.low, e.high, e.n) == (8.0, 8.0, 4)
-    assert e.estimate == 8.0
+def test_one_run_of_eight_questions_has_a_real_interval():
+    # 8,8,8,8,8,6,6,6 of 8 points: 9.06 on average, but eight questions leave it anywhere from about 8 to 10.
+    v = decide(hypothesis(), [questions(8, 8, 8, 8, 8, 6, 6, 6)])
+    score = v.observations["score"]
+    assert score.estimate == pytest.approx(9.0625)
+    assert score.low < 9.0 < score.high and not score.point
+    assert score.questions == 8
+    assert v.verdict == "INCONCLUSIVE"
 
 
-def test_the_estimate_and_interval_stay_within_the_observed_values():
-    e = estimate([0.1, 0.1, 0.1])
-    assert e.low <= e.estimate <= e.high
-    assert e.estimate == 0.1
-    assert estimate([0.0, 0.0, 0.1]).high <= 0.1
+def test_29_of_64_points_is_rejected_and_a_clear_run_confirmed():
+    assert decide(hypothesis(), [questions(4, 4, 4, 4, 4, 3, 3, 3)]).verdict == "REJECTED"
+    assert decide(hypothesis(), [questions(8, 8, 8, 8, 8, 8, 8, 7)]).verdict == "CONFIRMED"
+    assert decide(hypothesis(), [questions(8, 8, 8, 8, 8, 8, 8, 8)]).verdict == "CONFIRMED"
 
 
-def test_the_interval_does_not_depend_on_the_order_of_the_replicates():
-    values = [8.6, 9.0, 9.3, 9.6, 8.9]
-    intervals = {(e.low, e.high) for e in (estimate(list(p)) for p in itertools.permutations(values))}
-    assert len(intervals) == 1
+def test_counts_are_rebuilt_question_by_question():
+    unit = questions(8, 8, 8, 8, 8, 6, 6, 6)
+    unit["points"] = 58.0
+    v = decide(hypothesis(), [unit, dict(unit)])
+    points = v.observations["points"]
+    assert points.estimate == pytest.approx(58.0) and points.questions == 8
+    assert points.low < 58.0 < points.high
+
+
+def test_units_without_questions_fall_back_to_results_level():
+    v = decide(hypothesis(), [{"score": 9.3}, {"score": 9.4}, {"score": 9.5}])
+    assert v.observations["score"].method == "t" and v.observations["score"].n == 3
+
+
+def test_the_interval_does_not_depend_on_the_order_of_the_results():
+    units = [{"score": x} for x in (8.6, 9.0, 9.3, 9.6, 8.9)]
+    found = {(e.low, e.high) for e in (decide(hypothesis(), list(p)).observations["score"]
+                                       for p in itertools.permutations(units))}
+    assert len({(round(lo, 9), round(hi, 9)) for lo, hi in found}) == 1
+
+
+def test_an_undecided_primary_says_how_many_more_replicates_would_likely_decide_it():
+    v = decide(hypothesis(), [questions(8, 8, 8, 8, 8, 6, 6, 6)])
+    assert v.verdict == "INCONCLUSIVE"
+    assert v.to_json()["more_replicates"] == v.more_replicates
+    assert decide(hypothesis(), [questions(4, 4, 4, 4, 4, 3, 3, 3)]).more_replicates is None  # decided
 
 
 # --- decide -----------------------------------------------------------------------------------------
@@ -168,14 +196,14 @@ def hypothesis(primary=(">=", 9.0), secondary=("==", 0.0), tertiary=("<=", 2.0),
 
 
 def test_no_results_is_pending_with_every_condition_no_data():
-    v = decide(hypothesis(), {})
+    v = decide(hypothesis(), evidence({}))
     assert v.verdict == "PENDING"
     assert v.observations == {}
     assert {j.outcome for j in v.criteria + v.predictions} == {"no data"}
 
 
 def test_results_without_the_primary_metric_are_still_pending():
-    v = decide(hypothesis(), {"agent_like_responses": [0.0], "truncated_responses": [0.0]})
+    v = decide(hypothesis(), evidence({"agent_like_responses": [0.0], "truncated_responses": [0.0]}))
     assert v.verdict == "PENDING"
     assert [j.outcome for j in v.criteria] == ["no data", "met", "met"]
 
@@ -189,7 +217,7 @@ def test_results_without_the_primary_metric_are_still_pending():
     ([8.5, 9.0, 9.5], "INCONCLUSIVE"),  # straddling it
 ])
 def test_the_verdict_follows_the_primary_criterion(scores, verdict):
-    v = decide(hypothesis(), {"score": scores})
+    v = decide(hypothesis(), evidence({"score": scores}))
     assert v.verdict == verdict
     primary = v.criteria[0]
     assert (primary.level, primary.metric, primary.estimate) == ("primary", "score", pytest.approx(sum(scores) /
@@ -198,12 +226,12 @@ def test_the_verdict_follows_the_primary_criterion(scores, verdict):
 
 
 def test_replicates_straddling_the_threshold_report_their_interval():
-    v = decide(hypothesis(), {"score": [8.5, 9.0, 9.5]})
+    v = decide(hypothesis(), evidence({"score": [8.5, 9.0, 9.5]}))
     score = v.observations["score"]
     assert score.low < 9.0 < score.high
     assert v.to_json()["criteria"][0] == {"level": "primary", "metric": "score", "op": ">=", "value": 9.0,
                                           "estimate": pytest.approx(9.0), "low": score.low, "high": score.high,
-                                          "outcome": "undecided"}
+                                          "outcome": "undecided", "point": False}
 
 
 metric_values = st.lists(st.integers(0, 10).map(float), min_size=1, max_size=4)
@@ -214,26 +242,26 @@ metric_values = st.lists(st.integers(0, 10).map(float), min_size=1, max_size=4)
        agent=metric_values, truncated=metric_values, factual=metric_values,
        secondary=st.sampled_from([("==", 0.0), (">=", 5.0), ("between", (1.0, 3.0))]))
 def test_secondary_criteria_and_predictions_never_change_the_verdict(primary, agent, truncated, factual, secondary):
-    plain = decide(hypothesis(secondary=secondary, predictions=[]), {"score": primary})
+    plain = decide(hypothesis(secondary=secondary, predictions=[]), evidence({"score": primary}))
     full = decide(hypothesis(secondary=secondary),
-                  {"score": primary, "agent_like_responses": agent, "truncated_responses": truncated,
-                   "factual_responses": factual})
+                  evidence({"score": primary, "agent_like_responses": agent, "truncated_responses": truncated,
+                            "factual_responses": factual}))
     assert full.verdict == plain.verdict
 
 
 def test_secondary_and_predictions_are_reported_with_predicted_and_actual_values():
-    v = decide(hypothesis(), {"score": [4.5], "agent_like_responses": [0.0], "truncated_responses": [5.0]})
+    v = decide(hypothesis(), evidence({"score": [4.5], "agent_like_responses": [0.0], "truncated_responses": [5.0]}))
     assert v.verdict == "REJECTED"
     assert [(j.level, j.outcome) for j in v.criteria] == [("primary", "not met"), ("secondary", "met"),
                                                            ("tertiary", "not met")]
     predictions = v.to_json()["predictions"]
     assert predictions[0] == {"label": "Overall", "metric": "score", "op": "between", "value": [8.8, 9.2],
-                              "estimate": 4.5, "low": 4.5, "high": 4.5, "outcome": "not met"}
+                              "estimate": 4.5, "low": 4.5, "high": 4.5, "outcome": "not met", "point": True}
     assert predictions[1]["outcome"] == "no data"
     assert predictions[1]["estimate"] is None
 
 
 def test_the_verdict_is_a_pure_function_of_hypothesis_and_observations():
-    h, obs = hypothesis(), {"score": [8.5, 9.0, 9.5], "agent_like_responses": [1.0, 0.0, 2.0]}
+    h, obs = hypothesis(), evidence({"score": [8.5, 9.0, 9.5], "agent_like_responses": [1.0, 0.0, 2.0]})
     assert decide(h, obs) == decide(h, obs)
-    assert obs == {"score": [8.5, 9.0, 9.5], "agent_like_responses": [1.0, 0.0, 2.0]}  # not modified
+    assert obs == evidence({"score": [8.5, 9.0, 9.5], "agent_like_responses": [1.0, 0.0, 2.0]})  # not modified

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import H003_YAML, hypothesis_text, make_lab, mlflow_runs, run_hyp
 from hyp.reports.compare import side_by_side
-from hyp.trackers.base import RunRecord
+from hyp.store.base import RunRecord
 
 
 def record(run_id: str, params: dict, metrics: dict) -> RunRecord:
@@ -74,7 +74,7 @@ def test_the_table_highlights_changes_from_the_first_column(lab):
     text = buffer.getvalue()
 
     assert "\x1b[1;33m4\x1b[0m" in text  # epochs 6 → 4, in bold yellow
-    assert "\x1b[1;33m4.531 (-3.669)\x1b[0m" in text
+    assert "\x1b[1;33m4.531 (-3.669, no interval)\x1b[0m" in text  # H002 is one number: no better or worse
     assert "H002 v2.1" in text and "H003 v2.3" in text
     plain = run_hyp("compare", "H002", "H003", lab=lab)
     assert plain.code == 0 and "training.epochs" in plain.out and "lora_r" not in plain.out
@@ -92,3 +92,28 @@ def test_unknown_or_unrecorded_hypotheses_exit_2(lab, args, what):
     assert r.code == 2, r
     assert what in r.err
     assert r.out == ""
+
+
+def scores_csv(path, rows):
+    path.write_text("question,agent,factual,personality,complete\n"
+                    + "".join(f"Q{i},{','.join(map(str, r))}\n" for i, r in enumerate(rows, start=1)))
+    return path
+
+
+def test_differences_are_paired_by_question_and_called_better_only_when_clear(lab):
+    (lab / "hypotheses" / "H006.yaml").write_text(hypothesis_text("H006"))
+    (lab / "hypotheses" / "H007.yaml").write_text(hypothesis_text("H007"))
+    clear = scores_csv(lab / "clear.csv", [[2, 2, 2, 2]] * 8)
+    mixed = scores_csv(lab / "mixed.csv", [[2, 2, 2, 2], [0, 0, 0, 0], [2, 2, 2, 2], [0, 0, 0, 0],
+                                           [2, 2, 2, 1], [0, 0, 1, 0], [2, 1, 0, 1], [1, 0, 0, 1]])
+    assert run_hyp("record", "H006", "--scores", clear, lab=lab).code == 0
+    assert run_hyp("record", "H007", "--scores", mixed, lab=lab).code == 0
+
+    data = run_hyp("compare", "H003", "H006", "H007", "H002", "--json", lab=lab).json
+    base, better, unclear, point = data["differences"]["score"]
+    assert base is None
+    assert better["low"] > 0 and better["method"] == "cluster-t"  # every question gained
+    assert unclear["low"] < 0 < unclear["high"]  # gains and losses: no clear difference
+    assert point["low"] is None and point["method"] == "point"  # H002 is one recorded number
+    table = run_hyp("compare", "H003", "H006", "H007", lab=lab).out
+    assert "better" in table and "no clear difference" in table

@@ -73,22 +73,29 @@ def test_rejected_hand_scored_version_is_compared_with_its_lineage(lineage):
 
     assert "**Verdict: REJECTED**" in text
     summary = section(text, "Executive summary")
-    assert row(summary, "Result")[1] == "score 4.5 → REJECTED (29 of 64 points)"
+    result = row(summary, "Result")[1]
+    assert result.startswith("score 4.5 (95% CI 3.") and result.endswith(
+        ", 1 result × 8 questions) → REJECTED (29 of 64 points)")  # one run of 8 questions has an interval
     assert row(summary, "Previous best in the lineage")[1] == "H002 (v2.1): 8.2"
-    assert row(summary, "Delta")[1] == "-3.7 against H002 (8.2)"
+    # H002 is one recorded number: the difference has no interval, so it is not called worse.
+    assert row(summary, "Delta")[1] == ("-3.67 (no interval: too few results to tell): no clear difference "
+                                        "against H002 (8.2)")
+    assert row(summary, "Evidence")[1].startswith("95% CI 3.")
     answers = section(text, "Answers by question and criterion")
     assert row(answers, "**total**")[1:] == ["11", "6", "5", "7", "**29 / 64 = 4.5**"]
     assert row(answers, "Q1")[1:] == ["2", "1", "1", "1", "5 / 8"]
     lineage_table = section(text, "Comparison with the lineage")
-    assert row(lineage_table, "H001 (ancestor)")[1:3] == ["v2.0", "7.4"]
-    assert row(lineage_table, "H002 (ancestor)")[1:3] == ["v2.1", "8.2"]
-    assert row(lineage_table, "**H003** (this)")[1:] == ["v2.3", "4.5", "—", "REJECTED"]
-    assert row(lineage_table, "H004 (child)")[1:3] == ["v2.4", "9.3"]
+    assert row(lineage_table, "H001 (ancestor)")[1:3] == ["v2.0", "7.4 (point)"]
+    assert row(lineage_table, "H002 (ancestor)")[1:3] == ["v2.1", "8.2 (point)"]
+    this = row(lineage_table, "**H003** (this)")
+    assert this[1] == "v2.3" and this[2].startswith("4.5 (95% CI") and this[3:] == ["—", "REJECTED"]
+    assert row(lineage_table, "H004 (child)")[1:3] == ["v2.4", "9.3 (point)"]
     steps = section(text, "Next steps")
     assert "**Option A: Revert to pure curation** (expected [8, 8.5]), effort 1-2h, risk low" in steps
     assert "`experiment.dataset.synthetic.ratio` → 0" in steps
     plain = section(text, "Report to João")
     assert "4.5 out of 10" in plain and "H002, 8.2" in plain and "revert to pure curation" in plain
+    assert "not clearly different from our best earlier attempt" in plain
     assert row(section(text, "Success criteria"), "primary")[-1] == "not met"
 
 
@@ -115,7 +122,8 @@ def test_confirmed_version_lists_its_on_success_options(lineage):
     assert "**Option B: Scale to the 1.1B model** (expected [9, 9.5]), effort 1 day, risk medium" in steps
     assert "Revert to pure curation" not in steps
     lineage_table = section(text, "Comparison with the lineage")
-    assert [row(lineage_table, h)[2] for h in ("H001", "H002", "H003", "**H004**")] == ["7.4", "8.2", "4.5", "9.3"]
+    assert [row(lineage_table, h)[2].split(" (")[0] for h in ("H001", "H002", "H003", "**H004**")] == [
+        "7.4", "8.2", "4.5", "9.3"]
     assert "build on it: scale to the 1.1b model" in section(text, "Report to João")
     for path in linked_images(lineage, text):
         assert path.is_file()
@@ -127,8 +135,11 @@ def test_a_new_result_shows_in_the_next_report(lineage):
 
     text = report(lineage, "H003")
 
-    assert row(section(text, "Executive summary"), "Result")[1] == "score 9.1 → CONFIRMED"
-    assert "No next steps" not in text and "lists no on_success options" in text
+    # Pooled with the hand scores, never replacing them: (4.53 + 9.1) / 2, too few results to decide.
+    assert row(section(text, "Executive summary"), "Result")[1].startswith("score 6.8 (95% CI ")
+    assert "**Verdict: INCONCLUSIVE**" in text
+    attempts = section(text, "Executive summary").split("Every attempt", 1)[1]
+    assert attempts.count("| yes |") == 2
 
 
 def test_agreement_between_hand_and_rubric_scores_is_reported(tmp_path, blank_store):
@@ -150,20 +161,16 @@ def test_agreement_between_hand_and_rubric_scores_is_reported(tmp_path, blank_st
 def test_trained_runs_show_loss_dataset_resources_and_questions(tmp_path, blank_store):
     """Runs logged the way `hyp run` logs them (a parent and replicate children), without training."""
     from hyp.hypotheses.lab import Lab
-    from hyp.trackers import open_tracker
-    from hyp.trackers.base import tracked_run
-    from hyp.trackers.results import conclude, experiment_params, result_tags
+    from hyp.results.ledger import result_run
+    from hyp.store.base import tracked_run
 
     lab_dir = make_lab(tmp_path / "lab", store=blank_store)
     lab = Lab(lab_dir)
     hyp = lab.load("H003")
-    tracker = open_tracker(lab)
     data = {"dataset.size": 148, "dataset.curated": 100, "dataset.synthetic": 48, "lint.template_token": 3}
-    with tracked_run(tracker, hypothesis_id="H003", kind="run", name="H003",
-                     tags={**result_tags(hyp, "run"), "hyp.dataset.digest": "ab" * 32}) as parent:
-        tracker.log_params(parent, experiment_params(hyp))
+    with result_run(lab, hyp, kind="run", tags={"hyp.dataset.digest": "ab" * 32}) as run:
+        tracker, parent = run.tracker, run.run_id
         tracker.log_metrics(parent, data)
-        replicates = []
         for i, score in enumerate((6.0, 7.0)):
             with tracked_run(tracker, hypothesis_id="H003", kind="replicate", name=f"H003-r{i}",
                              parent_run_id=parent, tags={"hyp.kind": "replicate"}) as child:
@@ -172,8 +179,7 @@ def test_trained_runs_show_loss_dataset_resources_and_questions(tmp_path, blank_
                                             "Q1.agent": 2, "Q1.factual": 1 + i, "Q1.personality": 1,
                                             "Q1.complete": 2, "Q1.total": 6 + i, "final_train_loss": 1.9,
                                             "train_seconds": 12.5, "peak_rss_gb": 1.25})
-                replicates.append(child)
-    conclude(lab, tracker, hyp, [parent, *replicates])
+                run.verdict_runs.append(child)
 
     text = report(lab_dir, "H003")
 
@@ -185,7 +191,7 @@ def test_trained_runs_show_loss_dataset_resources_and_questions(tmp_path, blank_
     resources = section(text, "Resources")
     assert row(resources, "Peak RSS")[1] == "1.25 GB" and row(resources, "Final train loss")[1] == "1.9"
     assert row(section(text, "Answers by question and criterion"), "Q1")[1:] == ["2", "1.5", "1", "2", "6.5 / 8"]
-    assert "score 6.5 (95% CI 6.0–7.0, n=2)" in row(section(text, "Executive summary"), "Result")[1]
+    assert "score 6.5 (95% CI 0.1–10.0, 2 results)" in row(section(text, "Executive summary"), "Result")[1]
     assert "ab" * 32 in section(text, "Provenance")
 
 
@@ -201,8 +207,8 @@ SWEEP_YAML = H003_YAML + textwrap.dedent("""\
 def log_sweep(lab_dir: Path, *, summarised: bool) -> None:
     """A sweep run with three trial children, as `hyp sweep` logs it (the summary once it finished)."""
     from hyp.hypotheses.lab import Lab
-    from hyp.trackers import open_tracker
-    from hyp.trackers.base import tracked_run
+    from hyp.store import open_tracker
+    from hyp.store.base import tracked_run
 
     tracker = open_tracker(Lab(lab_dir))
     with tracked_run(tracker, hypothesis_id="H003", kind="sweep", name="H003-sweep") as sweep:

@@ -97,7 +97,7 @@ def swept(demo):
     proc = sweep(lab)
     assert proc.returncode == 0, proc.stderr
     from hyp.hypotheses.lab import Lab
-    from hyp.trackers.index import read_index
+    from hyp.results.index import read_index
 
     # The sweep leaves the status index fresh, as `hyp run` does: the next `hyp list` reads no store.
     assert read_index(Lab(lab)) is not None

@@ -8,7 +8,7 @@ import click
 def command(ctx, hid, reason):
     """Record a change to pre-registered parts made after results exist."""
     from hyp.cli.console import lab_from, out
-    from hyp.trackers.results import amend
+    from hyp.results.amend import amend
 
     lab = lab_from(ctx)
     judged, amendment = amend(lab, hid, reason)

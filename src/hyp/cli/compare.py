@@ -31,22 +31,36 @@ def _table(c):
     def param(value, first) -> str:
         return escape(fmt(value)) if value == first else f"[bold yellow]{escape(fmt(value))}[/]"
 
-    def metric(value, first) -> str:
-        if value == first:
-            return fmt(value)
-        delta = f" ({value - first:+.4g})" if value is not None and first is not None else ""
-        return f"[bold yellow]{fmt(value)}{delta}[/]"
+    def metric(value, first, gain=None) -> str:
+        if gain is not None:
+            if gain["low"] is None:
+                delta = f" ({gain['estimate']:+.4g}, no interval)"
+            else:
+                words = "better" if gain["low"] > 0 else "worse" if gain["high"] < 0 else "no clear difference"
+                delta = f" ({gain['estimate']:+.4g} [{gain['low']:+.3g}, {gain['high']:+.3g}] {words})"
+        elif value is not None and first is not None and value != first:
+            delta = f" ({value - first:+.4g})"
+        else:
+            delta = ""
+        return fmt(value) + delta if value == first else f"[bold yellow]{fmt(value)}{delta}[/]"
 
-    table = Table(caption="changes from the first column in yellow", caption_justify="left")
+    table = Table(caption_justify="left")
     table.add_column("")
     for head in c.runs:
         version = f" {head['version']}" if head["version"] else ""
         table.add_column(f"{head['id']}{escape(version)}\n{styled(head['verdict'], VERDICT_STYLE)}")
-    for title, rows, cell in (("params", c.params, param), ("metrics", c.metrics, metric)):
+    for title, rows in (("params", c.params), ("metrics", c.metrics)):
         if not rows:
             continue
         table.add_section()
         table.add_row(f"[bold]{title}[/]")
         for key, values in rows.items():
-            table.add_row(escape(key), cell(values[0], values[0]), *(cell(v, values[0]) for v in values[1:]))
+            if title == "metrics":
+                gains = c.differences.get(key) or [None] * len(values)
+                others = (metric(v, values[0], g) for v, g in zip(values[1:], gains[1:], strict=True))
+            else:
+                others = (param(v, values[0]) for v in values[1:])
+            table.add_row(escape(key), fmt(values[0]), *others)
+    table.caption = ("changes from the first column in yellow; differences of pooled results with a paired 95% "
+                     "interval, better/worse only when it excludes 0")
     return table

@@ -6,6 +6,8 @@ import json
 import sys
 from functools import cache
 
+from hyp.display import fmt  # noqa: F401  (commands import it from the console)
+
 
 @cache
 def out():
@@ -37,22 +39,11 @@ def lab_from(ctx):
     lab_dir = (ctx.find_root().obj or {}).get("lab_dir")
     return Lab.find(explicit=lab_dir) if lab_dir else Lab.find()
 
-
 VERDICT_STYLE = {"CONFIRMED": "green", "REJECTED": "red", "INCONCLUSIVE": "yellow", "PENDING": "dim",
-                 "RUNNING": "cyan", "AMENDED-AFTER-RESULTS": "bold magenta"}
+                 "RUNNING": "cyan", "AMENDED-AFTER-RESULTS": "bold magenta", "LOCK-BROKEN": "bold red"}
 OUTCOME_STYLE = {"met": "green", "not met": "red", "undecided": "yellow", "no data": "dim"}
 
 
 def styled(text: str, styles: dict) -> str:
     style = styles.get(text)
     return f"[{style}]{text}[/]" if style else text
-
-
-def fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    return str(value)

@@ -10,11 +10,11 @@ def command(ctx, hid, show_all):
     from rich.table import Table
 
     from hyp.cli.console import fmt, lab_from, out
-    from hyp.experiments import data as datamod
-    from hyp.experiments.run import plan
+    from hyp.experiments.data import lint_counts
+    from hyp.experiments.run import prepare, source_findings
 
     lab = lab_from(ctx)
-    p = plan(lab, hid)
+    p = prepare(lab, hid)
     mix = p.mix
     console = out()
     synthetic = p.hypothesis.experiment.dataset.synthetic
@@ -34,12 +34,8 @@ def command(ctx, hid, show_all):
                       str(q.persona_hits), str(q.questions), str(q.agent_hits),
                       "yes" if s.selected else ("dup" if s.duplicate_of is not None else "no"), first)
     console.print(table)
-    ds = p.hypothesis.experiment.dataset
-    sources = datamod.read_conversations(lab.root / ds.curated.path, source="curated")
-    if ds.synthetic:
-        sources += datamod.read_conversations(lab.root / ds.synthetic.path, source="synthetic")
-    findings = datamod.lint(sources, template_markers=p.suite.template_markers, agent_patterns=p.suite.agent_patterns)
-    counts = datamod.lint_counts(findings)
+    findings = source_findings(lab, p)
+    counts = lint_counts(findings)
     console.print("Lint of both sources: " + ", ".join(f"{k.removeprefix('lint.')} {v}" for k, v in counts.items())
                   + " · in the mix: " + ", ".join(f"{k.removeprefix('lint.')} {v}" for k, v in p.lint_counts.items()))
     for f in findings[: 40 if not show_all else None]:

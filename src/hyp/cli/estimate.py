@@ -8,7 +8,7 @@ import click
 def command(ctx, hid, as_json):
     """Predicted peak VRAM for training HID on a CUDA GPU, from the model's config alone."""
     from hyp.cli.console import lab_from, out, print_json
-    from hyp.sweeps.estimate import REFERENCE_GPU, REFERENCE_GPU_TFLOPS, estimate_hypothesis
+    from hyp.vram import REFERENCE_GPU, REFERENCE_GPU_TFLOPS, estimate_hypothesis
 
     lab = lab_from(ctx)
     hyp = lab.load(hid)

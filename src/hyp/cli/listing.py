@@ -8,8 +8,8 @@ def command(ctx, as_json):
     """Table of hypotheses with status and latest score."""
     from hyp.cli.console import VERDICT_STYLE, err, fmt, lab_from, out, print_json, styled
     from hyp.errors import BadInput
-    from hyp.hypotheses.judged import judge_hypothesis
-    from hyp.trackers.index import load_results
+    from hyp.results.index import load_results
+    from hyp.results.judged import judge
 
     lab = lab_from(ctx)
     results = load_results(lab)
@@ -20,13 +20,14 @@ def command(ctx, as_json):
         except BadInput as e:
             broken.append(e.message)
             continue
-        rows.append(judge_hypothesis(hyp, results.get(hid)))
+        rows.append(judge(lab, hyp, results.get(hid)))
     lab.save_parsed()
     for message in broken:
         err().print(f"[yellow]skipped[/] {message}")
     if as_json:
         print_json([{"id": j.hypothesis.id, "title": j.hypothesis.title, "parent": j.hypothesis.parent,
                      "version": j.hypothesis.version, "status": j.status, "score": j.score,
+                     "point": bool((e := j.verdict.observations.get("score")) and e.point),
                      "lock": j.lock.status} for j in rows])
         return
     from rich.table import Table
@@ -35,7 +36,9 @@ def command(ctx, as_json):
     for col in ("id", "version", "title", "parent", "status", "score"):
         table.add_column(col, justify="right" if col == "score" else "left")
     for j in rows:
-        status = "AMENDED-AFTER-RESULTS" if j.lock.status == "amended-after-results" else j.status
+        status = j.shown_verdict if j.lock.status in ("amended-after-results", "broken") else j.status
+        est = j.verdict.observations.get("score")
+        score = fmt(j.score) + (" (point)" if est and est.point else "")
         table.add_row(j.hypothesis.id, j.hypothesis.version or "", j.hypothesis.title, j.hypothesis.parent or "",
-                      styled(status, VERDICT_STYLE), fmt(j.score))
+                      styled(status, VERDICT_STYLE), score)
     out().print(table)

@@ -71,6 +71,7 @@ def _terminate(signum, frame):
 
 
 def main(argv=None) -> None:
+    from hyp import errors
     from hyp.errors import HypError
 
     signal.signal(signal.SIGTERM, _terminate)
@@ -83,13 +84,13 @@ def main(argv=None) -> None:
         code = e.exit_code
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
-        code = 130
+        code = errors.INTERRUPTED
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        code = 130
+        code = errors.INTERRUPTED
     except click.ClickException as e:
         e.show()
-        code = 2 if isinstance(e, click.UsageError) else e.exit_code
+        code = errors.BAD_INPUT if isinstance(e, click.UsageError) else e.exit_code
     except click.exceptions.Exit as e:
         code = e.exit_code
     except Exception as e:
@@ -100,10 +101,10 @@ def main(argv=None) -> None:
             # The configuration does not fit this GPU: a setting to change, not a bug to report.
             click.echo("error: out of GPU memory: lower experiment.training.batch_size or max_seq_length "
                        "(`hyp estimate` predicts the peak); the run is marked FAILED", err=True)
-            sys.exit(2)
+            sys.exit(errors.BAD_INPUT)
 
         if os.environ.get("HYP_DEBUG"):
             traceback.print_exc()
         click.echo(f"error: internal error: {type(e).__name__}: {e} (HYP_DEBUG=1 shows the traceback)", err=True)
-        code = 1
-    sys.exit(code if isinstance(code, int) else 0)
+        code = errors.INTERNAL_ERROR
+    sys.exit(code if isinstance(code, int) else errors.SUCCESS)

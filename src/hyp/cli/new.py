@@ -17,7 +17,7 @@ def command(ctx, hid, parent, option, from_trial):
     if option and not parent:
         raise BadInput("--option needs --from (the hypothesis whose option to apply)")
     if from_trial:
-        from hyp.sweeps.trials import trial_changes
+        from hyp.sweeps.from_trial import trial_changes
 
         source, changes = trial_changes(lab, from_trial)
         path = new_hypothesis(lab, hid, parent=source, changes=changes, note=f"sweep trial {from_trial}")

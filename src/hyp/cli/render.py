@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hyp.cli.console import OUTCOME_STYLE, VERDICT_STYLE, fmt, out, styled
-from hyp.hypotheses.judged import Judged
+from hyp.results.judged import Judged
 
 
 def verdict_json(j: Judged) -> dict:
@@ -12,14 +12,43 @@ def verdict_json(j: Judged) -> dict:
     data["lock"] = {"sha256": j.lock.sha256, "current": j.lock.current, "status": j.lock.status,
                     "changes": j.lock.changes,
                     "amendments": [a.__dict__ for a in j.lock.amendments]}
+    if j.lock.problems:
+        data["lock"]["problems"] = j.lock.problems
     data["result_run_id"] = j.results.result_run_id
+    data["attempts"] = [a.__dict__ for a in j.results.attempts]
     return data
 
 
-def _interval(low, high, n) -> str:
-    if low is None:
+def interval_text(est) -> str:
+    """"[low, high]", or "point" for a metric known only as one number (judged on that value)."""
+    if est is None:
         return ""
-    return "" if n in (None, 1) or low == high else f"[{fmt(low)}, {fmt(high)}]"
+    if est.point:
+        return "point"
+    return f"[{fmt(est.low)}, {fmt(est.high)}]"
+
+
+def print_attempts(j: Judged) -> None:
+    """Every result, with its date and what it scored; superseded and deviating ones say why they don't count."""
+    import datetime as dt
+
+    if not j.results.attempts:
+        return
+    from rich.table import Table
+
+    table = Table(title="Attempts (all pooled into the evidence unless marked)", title_justify="left")
+    for col in ("run", "kind", "date", "units", "score", "counts"):
+        table.add_column(col)
+    for a in j.results.attempts:
+        when = dt.datetime.fromtimestamp(a.start_time / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
+        if a.superseded_by:
+            why = f"superseded by {a.superseded_by[:8]}: {a.supersede_reason}"
+        elif a.deviations:
+            why = "deviates: " + ", ".join(f"{d.get('key')}={fmt(d.get('used'))}" for d in a.deviations)
+        else:
+            why = "yes"
+        table.add_row(a.run_id[:8], a.kind, when, str(a.units), fmt(a.score), why)
+    out().print(table)
 
 
 def print_verdict(j: Judged) -> None:
@@ -28,12 +57,14 @@ def print_verdict(j: Judged) -> None:
     console = out()
     head = styled(j.shown_verdict, VERDICT_STYLE)
     console.print(f"[bold]{j.hypothesis.id}[/] {j.hypothesis.title}: {head}")
+    if j.lock.status == "broken":
+        console.print("[bold red]The pre-registration lock is broken:[/] " + "; ".join(j.lock.problems))
     if j.lock.status == "amended-after-results":
         console.print(f"[magenta]Pre-registered parts changed after results (verdict below is judged against "
                       f"what was registered). Record it with `hyp amend {j.hypothesis.id} --reason ...`:[/]")
         for c in j.lock.changes:
             console.print(f"  {c['field']}: {fmt(c['old'])} → {fmt(c['new'])}")
-    n = {m: e.n for m, e in j.verdict.observations.items()}
+    obs = j.verdict.observations
     for title, items in (("Success criteria", j.verdict.criteria), ("Predictions", j.verdict.predictions)):
         if not items:
             continue
@@ -42,8 +73,17 @@ def print_verdict(j: Judged) -> None:
             table.add_column(col)
         for it in items:
             table.add_row(it.level, it.metric, f"{it.op} {fmt(it.value)}", fmt(it.estimate),
-                          _interval(it.low, it.high, n.get(it.metric)), styled(it.outcome, OUTCOME_STYLE))
+                          interval_text(obs.get(it.metric)), styled(it.outcome, OUTCOME_STYLE))
         console.print(table)
+    score = obs.get("score")
+    if score is not None:
+        console.print(f"Evidence: {score.n} result(s)" + (f" × {score.questions} questions" if score.questions else "")
+                      + f", {score.method} interval at {j.verdict.level:.0%}")
+    if j.verdict.verdict == "INCONCLUSIVE":
+        more = j.verdict.more_replicates
+        console.print(f"About {more} more replicate(s) would likely decide it (`hyp run {j.hypothesis.id} "
+                      f"--until-decided`)." if more else "More replicates alone would likely not decide it: the "
+                      "questions disagree with each other; more questions would.")
     if j.lock.amendments:
         for a in j.lock.amendments:
             console.print(f"amended {a.time}: {a.reason}")

@@ -8,16 +8,22 @@ import click
               help="Override one experiment value for this run only (recorded as a deviation).")
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint of an interrupted run.")
 @click.option("--dry-run", is_flag=True, help="Check everything and show the plan; train nothing, log nothing.")
+@click.option("--until-decided", is_flag=True,
+              help="Add replicates one at a time until the primary criterion is decided (corrected for peeking).")
+@click.option("--max-replicates", type=int, default=None, help="With --until-decided: at most this many (10).")
+@click.option("--supersede", multiple=True, metavar="RUN",
+              help="Take an earlier result out of the evidence (repeatable; needs --reason; kept and shown).")
+@click.option("--reason", default=None, help="Why the superseded results no longer count.")
 @click.pass_context
-def command(ctx, hid, replicates, overrides, resume, dry_run):
+def command(ctx, hid, replicates, overrides, resume, dry_run, until_decided, max_replicates, supersede, reason):
     """Build the data, train, evaluate, log to MLflow, judge and write the report."""
     from hyp.cli.console import fmt, lab_from, out
     from hyp.cli.render import print_verdict
-    from hyp.experiments.run import plan, run_hypothesis
+    from hyp.experiments.run import prepare, run_hypothesis
 
     lab = lab_from(ctx)
     if dry_run:
-        p = plan(lab, hid, replicates=replicates, overrides=list(overrides))
+        p = prepare(lab, hid, replicates=replicates, overrides=list(overrides))
         t = p.hypothesis.experiment.training
         out().print(f"[bold]{hid}[/] would train {p.hypothesis.experiment.model.name} on {len(p.mix.examples)} "
                     f"examples ({p.mix.curated_count} curated + {p.mix.synthetic_count} synthetic), "
@@ -30,7 +36,8 @@ def command(ctx, hid, replicates, overrides, resume, dry_run):
     import os
 
     outcome = run_hypothesis(lab, hid, replicates=replicates, overrides=list(overrides), resume=resume,
-                             progress=not os.environ.get("HYP_NO_PROGRESS"))
+                             progress=not os.environ.get("HYP_NO_PROGRESS"), until_decided=until_decided,
+                             max_replicates=max_replicates, supersede=list(supersede), reason=reason)
     m = outcome.metrics
     base = outcome.judged.verdict.observations.get("base_score")
     out().print(f"[bold]{hid}[/]: score {fmt(m.get('score'))} (base {fmt(base.estimate if base else None)}), "

@@ -14,8 +14,8 @@ def command(ctx, hid, run_id):
     from hyp.cli.console import fmt, lab_from, out
     from hyp.cli.render import print_agreement, print_verdict
     from hyp.experiments.hand_scoring import score_hypothesis
-    from hyp.hypotheses.judged import judge_hypothesis
-    from hyp.trackers.index import load_results
+    from hyp.results.index import load_results
+    from hyp.results.judged import judge
 
     lab = lab_from(ctx)
 
@@ -33,6 +33,6 @@ def command(ctx, hid, run_id):
     for run, logged in done:
         rubric = f" (the rubric gave {fmt(logged['auto.score'])})" if "auto.score" in logged else ""
         out().print(f"Logged hand scores to run {run.run_id} ({run.name}): score {fmt(logged['score'])}{rubric}.")
-    judged = judge_hypothesis(lab.load(hid), load_results(lab).get(hid))
+    judged = judge(lab, lab.load(hid), load_results(lab).get(hid))
     print_agreement(judged)
     print_verdict(judged)

@@ -8,13 +8,13 @@ import click
 def command(ctx, hid, as_json):
     """One hypothesis in full, with its verdict."""
     from hyp.cli.console import fmt, lab_from, out, print_json
-    from hyp.cli.render import print_agreement, print_verdict, verdict_json
-    from hyp.hypotheses.judged import judge_hypothesis
-    from hyp.trackers.index import load_results
+    from hyp.cli.render import print_agreement, print_attempts, print_verdict, verdict_json
+    from hyp.results.index import load_results
+    from hyp.results.judged import judge
 
     lab = lab_from(ctx)
     hyp = lab.load(hid)
-    judged = judge_hypothesis(hyp, load_results(lab).get(hid))
+    judged = judge(lab, hyp, load_results(lab).get(hid))
     if as_json:
         print_json({"hypothesis": hyp.model_dump(mode="json"), **verdict_json(judged)})
         return
@@ -39,6 +39,7 @@ def command(ctx, hid, as_json):
               + f" · runs: {judged.results.runs}"]
     out().print(Panel("\n".join(lines), title=f"{hyp.id} · {hyp.title}", title_align="left"))
     print_verdict(judged)
+    print_attempts(judged)
     print_agreement(judged)
     for plan, options in (("If it fails", hyp.on_failure), ("If it succeeds", hyp.on_success)):
         for o in options:

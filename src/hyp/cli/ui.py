@@ -9,7 +9,7 @@ import click
 def command(ctx, port, host):
     """The MLflow UI for this lab's runs (Ctrl-C stops it)."""
     from hyp.cli.console import lab_from
-    from hyp.trackers.server import serve
+    from hyp.store.server import serve
 
     # click.echo, not rich: the address must stay on one line, and reach a pipe at once.
     code = serve(lab_from(ctx), host, port, echo=click.echo)

@@ -1,58 +1,26 @@
-"""The training data of a hypothesis: reading ShareGPT files, the quality score, the curated/synthetic
-mix a run trains on (with its digest), and the lint findings `hyp data` shows and a run logs.
-
-Everything here is pure except `read_conversations`, which is the only place that touches files and the
-only place that imports `datasets` (slow to import, so it loads at first use).
-"""
+"""The training data of a hypothesis once read (hyp.experiments.sharegpt reads it): the quality score,
+the curated/synthetic mix a run trains on (with its digest), and the lint findings `hyp data` shows
+and a run logs. Pure: nothing here touches files."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
 from hyp.errors import BadInput
+from hyp.experiments.sharegpt import Conversation, to_chat
+from hyp.experiments.sharegpt import read_conversations as read_conversations  # run and `hyp data` read via data
+from hyp.hypotheses.schema import Scoring, synthetic_needed
 
-Role = Literal["system", "user", "assistant"]
-
-# ShareGPT's speaker names, and the chat roles a trainer's template expects.
-ROLES_BY_SPEAKER: dict[str, Role] = {"system": "system", "human": "user", "gpt": "assistant"}
-
-# A single conversation above this is almost certainly a broken export (a whole log pasted into one
-# turn); it would be truncated to max_seq_length anyway, and it makes the quality score meaningless.
-MAX_CONVERSATION_CHARS = 1_000_000
-
-# The weights of the `scoring` block in a hypothesis file, with the values the spec shows.
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "message_count": 2.0,
-    "length_per_100": 1.0,
-    "personality": 3.0,
-    "questions": 0.5,
-    "agent_penalty": 10.0,
-}
+# The weights of the `scoring` block in a hypothesis file, with its defaults.
+DEFAULT_WEIGHTS: dict[str, float] = {name: f.default for name, f in Scoring.model_fields.items()}
 
 LINT_KINDS = ("template_token", "agent_like", "empty_turn", "duplicate")
-
-
-@dataclass(frozen=True)
-class Message:
-    role: Role
-    content: str
-
-
-@dataclass(frozen=True)
-class Conversation:
-    messages: tuple[Message, ...]
-    source: str  # "curated", "synthetic", or the file it came from
-    index: int  # position in its file, from 0
-    id: str | None = None  # the record's optional "id", as text
 
 
 @dataclass(frozen=True)
@@ -126,148 +94,6 @@ def contains_phrase(text: str, phrase: str) -> bool:
     return pattern is not None and pattern.search(text) is not None
 
 
-# --- reading ----------------------------------------------------------------------------------------
-
-
-def read_conversations(path: Path | str, *, source: str | None = None) -> list[Conversation]:
-    """Read a ShareGPT JSON file (a list of {"conversations": [{"from", "value"}], "id"?}).
-
-    The structure is checked with the stdlib first, so every error names the file, the line and the
-    field; then `datasets` reads the rows, with its cache in a temporary directory so that nothing is
-    written into the lab or the user's home.
-    """
-    path = Path(path)
-    text = _read_text(path)
-    records = _parse(path, text)
-    for i, record in enumerate(records):
-        _check_record(path, text, i, record)
-    rows = _load_rows(path)
-    if len(rows) != len(records):
-        raise BadInput(f"{path}: datasets read {len(rows)} records where the file holds {len(records)}")
-    label = str(path) if source is None else source
-    return [_conversation(row, label, i) for i, row in enumerate(rows)]
-
-
-def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise BadInput(f"{path}: no such file")
-    if path.is_dir():
-        raise BadInput(f"{path}: is a directory, expected a JSON file")
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise BadInput(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
-    if not text.strip():
-        raise BadInput(f"{path}: is empty, expected a JSON list of conversations")
-    return text
-
-
-def _parse(path: Path, text: str) -> list:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        hint = ""
-        if e.msg == "Extra data" and text.lstrip().startswith("{"):
-            hint = " (one object per line? hyp reads a JSON list of conversations)"
-        raise BadInput(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}{hint}") from None
-    if not isinstance(data, list):
-        raise BadInput(f"{path}: the top level must be a list of conversations, not {_kind(data)}")
-    if not data:
-        raise BadInput(f"{path}: holds no conversations (an empty list)")
-    return data
-
-
-def _check_record(path: Path, text: str, i: int, record: object) -> None:
-    def fail(field: str, problem: str) -> BadInput:
-        where = f"record {i}" + (f", {field}" if field else "")
-        return BadInput(f"{path}:{_record_line(text, i)}: {where}: {problem}")
-
-    if not isinstance(record, dict):
-        raise fail("", f"expected an object with 'conversations', got {_kind(record)}")
-    if "conversations" not in record:
-        hint = " (found 'messages': hyp reads ShareGPT from/value turns)" if "messages" in record else ""
-        raise fail("", f"missing field 'conversations'{hint}")
-    turns = record["conversations"]
-    if not isinstance(turns, list):
-        raise fail("conversations", f"expected a list of turns, got {_kind(turns)}")
-    if not turns:
-        raise fail("conversations", "is empty")
-    chars = 0
-    for j, turn in enumerate(turns):
-        if not isinstance(turn, dict):
-            raise fail(f"conversations[{j}]", f"expected an object with 'from' and 'value', got {_kind(turn)}")
-        speaker = turn.get("from")
-        if speaker not in ROLES_BY_SPEAKER:
-            got = "missing" if "from" not in turn else repr(speaker)
-            raise fail(f"conversations[{j}].from", f"{got}, expected one of {', '.join(ROLES_BY_SPEAKER)}")
-        value = turn.get("value")
-        if not isinstance(value, str):
-            got = "missing" if "value" not in turn else f"got {_kind(value)}"
-            raise fail(f"conversations[{j}].value", f"{got}, expected a string")
-        chars += len(value)
-    if chars > MAX_CONVERSATION_CHARS:
-        raise fail("conversations", f"{chars:,} characters of text, more than the limit of {MAX_CONVERSATION_CHARS:,}")
-
-
-def _record_line(text: str, index: int) -> int:
-    """The line on which record `index` of a valid top-level JSON list starts (only on the error path)."""
-    decoder = json.JSONDecoder()
-    skip = re.compile(r"[ \t\n\r]*")
-    pos = skip.match(text, text.index("[") + 1).end()
-    for _ in range(index):
-        _, pos = decoder.raw_decode(text, pos)
-        pos = skip.match(text, pos).end() + 1  # past the comma
-        pos = skip.match(text, pos).end()
-    return text.count("\n", 0, pos) + 1
-
-
-def _kind(value: object) -> str:
-    return {
-        dict: "an object",
-        list: "a list",
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
-
-
-def _load_rows(path: Path) -> list[dict]:
-    import tempfile
-
-    import datasets
-
-    bars_were_on = datasets.is_progress_bar_enabled()
-    verbosity = datasets.logging.get_verbosity()
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
-    try:
-        with tempfile.TemporaryDirectory(prefix="hyp-datasets-") as cache:
-            table = datasets.load_dataset(
-                "json", data_files=str(path.resolve()), split="train", cache_dir=cache, keep_in_memory=True
-            )
-            return table.to_list()
-    except Exception as e:  # datasets and pyarrow raise many types; all mean the same to the user
-        raise BadInput(f"{path}: datasets could not read it: {e}") from None
-    finally:
-        datasets.logging.set_verbosity(verbosity)
-        if bars_were_on:
-            datasets.enable_progress_bars()
-
-
-def _conversation(row: dict, source: str, index: int) -> Conversation:
-    messages = tuple(
-        Message(role=ROLES_BY_SPEAKER[turn["from"]], content=turn["value"]) for turn in row["conversations"]
-    )
-    record_id = row.get("id")
-    return Conversation(messages=messages, source=source, index=index, id=None if record_id is None else str(record_id))
-
-
 # --- quality ----------------------------------------------------------------------------------------
 
 
@@ -336,11 +162,9 @@ def build_mix(
     Which synthetic ones is decided by a seeded hash of each one's text, not by its quality score
     (the score was designed for the curated set): the choice does not move when other records are
     added to the file, and a larger ratio keeps every example a smaller one chose.
+
+    `select_top` and `ratio` are a hypothesis's, whose schema holds their ranges.
     """
-    if select_top is not None and select_top < 1:
-        raise BadInput(f"dataset.curated.select_top: {select_top}, expected at least 1")
-    if not (0.0 <= ratio < 1.0):  # also rejects NaN
-        raise BadInput(f"dataset.synthetic.ratio: {ratio}, expected a fraction in [0, 1)")
     _weights(weights)
 
     qualities = [quality_score(c, weights, persona_markers, agent_patterns) for c in curated]
@@ -408,13 +232,6 @@ def heldout(candidates: Sequence[Conversation], mix: Mix) -> tuple[list[Conversa
     return kept, dropped
 
 
-def synthetic_needed(curated_count: int, ratio: float) -> int:
-    """How many synthetic examples make them `ratio` of the final set (100 curated at 0.33 → 49)."""
-    if ratio <= 0:
-        return 0
-    return math.floor(curated_count * ratio / (1 - ratio) + 0.5)
-
-
 def digest(examples: Iterable[Conversation]) -> str:
     """sha256 of the canonical JSON of the examples: roles and contents, in order; nothing else."""
     canonical = json.dumps([to_chat(c) for c in examples], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -474,8 +291,3 @@ def lint_counts(findings: Iterable[Finding]) -> dict[str, int]:
     for finding in findings:
         counts[f"lint.{finding.kind}"] += 1
     return counts
-
-
-def to_chat(conv: Conversation) -> list[dict[str, str]]:
-    """The conversation as the trainer's chat template takes it."""
-    return [{"role": m.role, "content": m.content} for m in conv.messages]

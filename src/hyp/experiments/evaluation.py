@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hyp.experiments.rubric import AnswerScore, score_answer, summarize
+from hyp.experiments.rubric import AnswerScore, evaluation_metrics, score_answer
 from hyp.hypotheses.schema import Eval, EvalSuite
 
 
@@ -32,4 +32,4 @@ def evaluate(model, tokenizer, suite: EvalSuite, spec: Eval, *, seed: int = 0) -
             scores.append(s)
             answers.append({"question": question.id, "prompt": question.prompt, "sample": sample,
                             "response": gen.text, **s.to_json()})
-    return Evaluation(scores, answers, summarize(scores), time.perf_counter() - started)
+    return Evaluation(scores, answers, evaluation_metrics(scores), time.perf_counter() - started)

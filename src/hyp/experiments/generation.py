@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hyp.experiments.models import tokenize_chat_text
+from hyp.chat import tokenize_chat_text
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from hyp.experiments.rubric import CRITERIA, AnswerScore, manual_score
 from hyp.files import write_atomic
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite
-from hyp.trackers.base import RunRecord
+from hyp.store.base import RunRecord
 
 HAND_TAG = "hyp.hand_scored"
 RUBRIC = {  # SPEC §4, shown with each question so the hand scores mean what the rubric's do
@@ -142,16 +142,17 @@ def score_hypothesis(lab: Lab, hid: str, *, run_id: str | None = None, show: Cal
     Returns (run, metrics logged) per run scored; empty when everything is already scored.
     """
     from hyp.experiments.record import hand_scored
-    from hyp.trackers import open_tracker
-    from hyp.trackers.results import check_lock, conclude, write_json_artifact
+    from hyp.results.ledger import check_lock, conclude
+    from hyp.store import open_tracker
+    from hyp.store.base import log_json
 
     hyp = lab.load(hid)
     suite = lab.load_suite(hyp.experiment.eval.suite)
     tracker = open_tracker(lab)
-    judged = check_lock(lab, tracker, hyp)  # a broken lock stops us before anyone types a score
+    _, results = check_lock(lab, tracker, hyp)  # a broken lock stops us before anyone types a score
     runs = tracker.runs(hid)
     done = []
-    for run in targets(runs, judged.results.result_run_id, judged.results.child_run_ids, run_id):
+    for run in targets(runs, results.result_run_id, results.child_run_ids, run_id):
         answers = answers_of(tracker, run)
         progress = Progress.load(lab.state_dir / "scoring" / f"{run.run_id}.json", run.run_id, answers)
         if progress.done:
@@ -159,7 +160,7 @@ def score_hypothesis(lab: Lab, hid: str, *, run_id: str | None = None, show: Cal
         ask_scores(answers, suite, progress, show=show, ask=ask)
         logged, scored = hand_scored(hand_scores(answers, progress), rubric_scores(answers))
         tracker.log_metrics(run.run_id, logged)
-        write_json_artifact(tracker, run.run_id, "hand_scores.json", scored)
+        log_json(tracker, run.run_id, "hand_scores.json", scored)
         tracker.set_tags(run.run_id, {HAND_TAG: "true"})
         if run.parent_run_id:
             _refresh_parent_means(tracker, hid, run.parent_run_id, list(logged))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from hyp.errors import BadInput
 from hyp.hypotheses.schema import Hypothesis
@@ -12,15 +13,23 @@ from hyp.hypotheses.yamlfile import Document, did_you_mean, parse_yaml
 
 def apply_overrides(hyp: Hypothesis, pairs: list[str]) -> tuple[Hypothesis, list[dict]]:
     """The hypothesis with `experiment.*` values replaced, and the deviations as {key, registered, used}."""
-    if not pairs:
-        return hyp, []
-    data = hyp.model_dump(mode="json")
-    deviations = []
+    values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not key:
             raise BadInput(f"--set {pair!r}: expected key=value, e.g. experiment.training.epochs=4")
+        values[key] = parse_yaml(f"v: {raw}", Path("--set")).data["v"]
+    return apply_values(hyp, values)
+
+
+def apply_values(hyp: Hypothesis, values: dict[str, Any]) -> tuple[Hypothesis, list[dict]]:
+    """As `apply_overrides`, for values that already have their type (a sweep trial's): no text trip."""
+    if not values:
+        return hyp, []
+    data = hyp.model_dump(mode="json")
+    deviations = []
+    for key, value in values.items():
         dotted = key if key.startswith("experiment.") else f"experiment.{key}"
         parts = dotted.split(".")
         node = data
@@ -30,7 +39,6 @@ def apply_overrides(hyp: Hypothesis, pairs: list[str]) -> tuple[Hypothesis, list
             node = node[part]
         if parts[-1] not in node:
             raise BadInput(f"--set {key}: unknown key{did_you_mean(parts[-1], node)}")
-        value = parse_yaml(f"v: {raw}", Path("--set")).data["v"]
         deviations.append({"key": dotted.removeprefix("experiment."), "registered": node[parts[-1]], "used": value})
         node[parts[-1]] = value
     from pydantic import ValidationError

@@ -8,10 +8,10 @@ import math
 from pathlib import Path
 
 from hyp.errors import BadInput
-from hyp.experiments.rubric import CRITERIA, AnswerScore, manual_score, score_answer, summarize
-from hyp.hypotheses.judged import Judged
+from hyp.experiments.rubric import CRITERIA, AnswerScore, evaluation_metrics, manual_score, score_answer
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite
+from hyp.results.judged import Judged
 
 SCORE_COLUMNS = ("question",) + CRITERIA
 
@@ -122,17 +122,18 @@ def hand_scored(manual: list[AnswerScore], auto: list[AnswerScore] | None) -> tu
     with the agreement between the two per criterion."""
     # A hand score cannot tell a forbidden claim or a template marker apart from other
     # failures, so those counts come only from the rubric (when responses are given).
-    logged = {k: v for k, v in summarize(manual).items() if k not in ("hallucinations", "template_leaks")}
+    logged = {k: v for k, v in evaluation_metrics(manual).items() if k not in ("hallucinations", "template_leaks")}
     answers = [s.to_json() | {"source": "hand"} for s in manual]
     if auto:
-        logged |= {f"auto.{k}": v for k, v in summarize(auto).items()}
+        logged |= {f"auto.{k}": v for k, v in evaluation_metrics(auto).items()}
         logged |= agreement(manual, auto)
         answers += [s.to_json() | {"source": "rubric"} for s in auto]
     return logged, answers
 
 
 def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | None = None,
-           metrics: list[str] | None = None) -> tuple[str, Judged]:
+           metrics: list[str] | None = None, supersede: list[str] | None = None,
+           reason: str | None = None) -> tuple[str, Judged]:
     """Parse everything first (bad input changes nothing), then log one run of kind `record`."""
     hyp = lab.load(hid)
     logged: dict[str, float] = {}
@@ -144,33 +145,20 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
         logged, answers = hand_scored(manual, auto)
     elif responses:
         auto_scores, answers = parse_responses(responses, suite)
-        logged = summarize(auto_scores)
+        logged = evaluation_metrics(auto_scores)
     if metrics:
         logged |= parse_metrics(metrics)
     if not logged:
         raise BadInput("hyp record: give --scores FILE.csv, --responses FILE.json or --metric key=value")
 
-    from hyp.trackers import open_tracker
-    from hyp.trackers.base import tracked_run
-    from hyp.trackers.results import (
-        attach_hypothesis,
-        check_lock,
-        conclude,
-        experiment_params,
-        result_tags,
-        write_json_artifact,
-    )
+    from hyp.results.ledger import result_run
+    from hyp.store.base import log_json
 
-    tracker = open_tracker(lab)
-    judged = check_lock(lab, tracker, hyp)
-    with tracked_run(tracker, hypothesis_id=hid, kind="record", name=hid, tags=result_tags(hyp, "record"),
-                     description=hyp.statement.strip()) as run_id:
-        tracker.log_params(run_id, experiment_params(hyp))
-        tracker.log_metrics(run_id, logged)
-        attach_hypothesis(lab, tracker, run_id, hyp, judged)
+    with result_run(lab, hyp, kind="record", supersede=supersede, reason=reason) as run:
+        run.tracker.log_metrics(run.run_id, logged)
         if answers is not None:
-            write_json_artifact(tracker, run_id, "answers.json", answers)
+            log_json(run.tracker, run.run_id, "answers.json", answers)
         for path in (scores, responses):
             if path:
-                tracker.log_artifact(run_id, Path(path), "inputs")
-    return run_id, conclude(lab, tracker, hyp, [run_id])
+                run.tracker.log_artifact(run.run_id, Path(path), "inputs")
+    return run.run_id, run.judged

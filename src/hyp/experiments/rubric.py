@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from hyp.experiments.data import contains_phrase, count_phrase
+from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.schema import EvalSuite, Question
-
-CRITERIA = ("agent", "factual", "personality", "complete")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def score_answer(question: Question, answer: str, suite: EvalSuite, *, truncated
                        wrong, hallucination, leak, truncated)
 
 
-def summarize(scores: list[AnswerScore]) -> dict[str, float]:
+def evaluation_metrics(scores: list[AnswerScore]) -> dict[str, float]:
     """The metrics every evaluation logs (names are part of the contract, SPEC §4)."""
     n = len(scores)
     points = sum(s.total for s in scores)

@@ -1,6 +1,6 @@
 """`hyp run`: lock, data, base evaluation, training per replicate, evaluation, tracking, verdict, report.
 
-Read top to bottom: `plan` checks everything that can be wrong before any work starts (bad
+Read top to bottom: `prepare` checks everything that can be wrong before any work starts (bad
 input exits 2 having written nothing); `run_hypothesis` then does the work inside MLflow runs
 that end FINISHED, FAILED or KILLED, never RUNNING.
 """
@@ -17,14 +17,16 @@ from pathlib import Path
 from hyp import faults
 from hyp.errors import BadInput
 from hyp.experiments import data as datamod
-from hyp.experiments.overrides import apply_overrides
+from hyp.experiments.overrides import apply_overrides, apply_values
 from hyp.files import Busy, exclusive
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
 
+DEFAULT_MAX_REPLICATES = 10
+
 
 @dataclass
-class RunPlan:
+class PreparedRun:
     registered: Hypothesis  # the file as written: the lock and the verdict refer to it
     hypothesis: Hypothesis  # what will actually run (with --set / --replicates applied)
     deviations: list[dict]
@@ -57,11 +59,16 @@ class RunOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def plan(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[str] | None = None) -> RunPlan:
+def prepare(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[str] | None = None,
+            values: dict | None = None) -> PreparedRun:
+    """Everything checked before any work: `overrides` as `--set` gives them, `values` already typed (a trial's)."""
     from hyp.experiments.models import require_cuda
 
     registered = lab.load(hid)
     hyp, deviations = apply_overrides(registered, list(overrides or []))
+    if values:
+        hyp, more = apply_values(hyp, values)
+        deviations += more
     if replicates is not None:
         if replicates < 1:
             raise BadInput("--replicates: must be at least 1")
@@ -86,61 +93,88 @@ def plan(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[s
     if ds.heldout:
         candidates = datamod.read_conversations(lab.root / ds.heldout.path, source="heldout")
         heldout, dropped = datamod.heldout(candidates, mix)
-    return RunPlan(registered, hyp, deviations, suite, mix, datamod.lint_counts(findings),
+    return PreparedRun(registered, hyp, deviations, suite, mix, datamod.lint_counts(findings),
                    hyp.experiment.replicates, heldout, dropped)
 
 
-def training_plan(hyp: Hypothesis, seed: int):
-    from hyp.experiments.recipes.lora import TrainingPlan
+def source_findings(lab: Lab, p: PreparedRun) -> list:
+    """Lint findings over both whole sources, not only what the mix kept (`hyp data`)."""
+    ds = p.hypothesis.experiment.dataset
+    sources = datamod.read_conversations(lab.root / ds.curated.path, source="curated")
+    if ds.synthetic:
+        sources += datamod.read_conversations(lab.root / ds.synthetic.path, source="synthetic")
+    return datamod.lint(sources, template_markers=p.suite.template_markers, agent_patterns=p.suite.agent_patterns)
+
+
+def training_config(hyp: Hypothesis, seed: int):
+    from hyp.experiments.recipes.lora import TrainingConfig
 
     t = hyp.experiment.training
-    return TrainingPlan(epochs=t.epochs, batch_size=t.batch_size, grad_accum=t.grad_accum,
-                        learning_rate=t.learning_rate, lora_r=t.lora_r, lora_alpha=t.lora_alpha,
-                        max_seq_length=t.max_seq_length, seed=seed,
-                        quantization=hyp.experiment.model.quantization)
+    return TrainingConfig(epochs=t.epochs, batch_size=t.batch_size, grad_accum=t.grad_accum,
+                          learning_rate=t.learning_rate, lora_r=t.lora_r, lora_alpha=t.lora_alpha,
+                          max_seq_length=t.max_seq_length, seed=seed,
+                          quantization=hyp.experiment.model.quantization)
+
+
+@dataclass(frozen=True)
+class UntilDecided:
+    """`--until-decided`: add replicates one at a time until the primary criterion is decided, at most
+    `looks` of them, each look at the Bonferroni-spent level so that peeking does not inflate false verdicts."""
+
+    looks: int
+
+    @property
+    def level(self) -> float:
+        from hyp.hypotheses.statistics import sequential_level
+
+        return sequential_level(self.looks)
 
 
 def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[str] | None = None,
-                   resume: bool = False, progress: bool = True, write_report: bool = True) -> RunOutcome:
-    p = plan(lab, hid, replicates=replicates, overrides=overrides)
+                   resume: bool = False, progress: bool = True, write_report: bool = True,
+                   until_decided: bool = False, max_replicates: int | None = None,
+                   supersede: list[str] | None = None, reason: str | None = None) -> RunOutcome:
+    until = None
+    if until_decided:
+        if replicates is not None:
+            raise BadInput("--until-decided: adds replicates itself; give --max-replicates N, not --replicates")
+        if max_replicates is not None and max_replicates < 1:
+            raise BadInput("--max-replicates: must be at least 1")
+        until = UntilDecided(max_replicates or DEFAULT_MAX_REPLICATES)
+    elif max_replicates is not None:
+        raise BadInput("--max-replicates: only with --until-decided")
+    p = prepare(lab, hid, replicates=replicates, overrides=overrides)
+    if until is not None:
+        p.replicates = until.looks
     faults.reached("data")
     # One run of a hypothesis at a time: two would share the checkpoint directory, and the second
     # would delete the first's checkpoints under it.
     try:
         with exclusive(lab.state_dir / "locks" / f"{hid}.run"):
-            return _run(lab, hid, p, resume=resume, progress=progress, write_report=write_report)
+            return _run(lab, hid, p, resume=resume, progress=progress, write_report=write_report, until=until,
+                        supersede=supersede, reason=reason)
     except Busy as busy:
         pid = f" (pid {busy})" if str(busy) else ""
         raise BadInput(f"{hid}: a `hyp run` of it is already running{pid}; wait for it to finish or stop it") from None
 
 
-def _run(lab: Lab, hid: str, p: RunPlan, *, resume: bool, progress: bool, write_report: bool) -> RunOutcome:
-    from hyp.trackers import open_tracker
-    from hyp.trackers.base import tracked_run
-    from hyp.trackers.results import (
-        attach_hypothesis,
-        check_lock,
-        conclude,
-        experiment_params,
-        result_tags,
-        write_json_artifact,
-    )
+def _run(lab: Lab, hid: str, p: PreparedRun, *, resume: bool, progress: bool, write_report: bool,
+         until: UntilDecided | None, supersede: list[str] | None, reason: str | None) -> RunOutcome:
+    from hyp.hypotheses.params import experiment_params
+    from hyp.results.ledger import result_run
+    from hyp.store.base import log_json, tracked_run
 
-    tracker = open_tracker(lab)
-    judged = check_lock(lab, tracker, p.registered)
     hyp = p.hypothesis
-    tags = result_tags(p.registered, "run")
+    tags = {"hyp.dataset.digest": p.mix.digest}
     if p.deviations:
         tags["hyp.deviations"] = json.dumps(p.deviations, default=str)
-    tags["hyp.dataset.digest"] = p.mix.digest
     workdir = lab.state_dir / "checkpoints" / hid / p.config_hash()
     if not resume and workdir.exists():
         shutil.rmtree(workdir)
 
-    with tracked_run(tracker, hypothesis_id=hid, kind="run", name=hid, tags=tags,
-                     description=p.registered.statement.strip()) as parent:
-        tracker.log_params(parent, experiment_params(hyp))
-        attach_hypothesis(lab, tracker, parent, p.registered, judged)
+    with result_run(lab, p.registered, kind="run", tags=tags, params=experiment_params(hyp), supersede=supersede,
+                    reason=reason) as run:
+        tracker, parent = run.tracker, run.run_id
         dataset = dataset_record(lab, p)
         tracker.log_dataset(parent, dataset)
         data = data_metrics(p)
@@ -149,32 +183,46 @@ def _run(lab: Lab, hid: str, p: RunPlan, *, resume: bool, progress: bool, write_
         base = _base_evaluation(lab, hyp, p.suite)
         tracker.log_metrics(parent, {"base_score": base.metrics["score"],
                                      **{f"base.{k}": v for k, v in base.metrics.items() if "." not in k}})
-        write_json_artifact(tracker, parent, "base_answers.json", base.answers)
+        log_json(tracker, parent, "base_answers.json", base.answers)
 
         children, per_replicate = [], []
+        child_tags = {**run.tags, "hyp.kind": "replicate"}
         for i in range(p.replicates):
             seed = hyp.experiment.training.seed + i
             with tracked_run(tracker, hypothesis_id=hid, kind="replicate", name=f"{hid}-r{i}",
-                             parent_run_id=parent, tags={**tags, "hyp.kind": "replicate",
-                                                         "hyp.replicate": str(i)}) as child:
+                             parent_run_id=parent, tags={**child_tags, "hyp.replicate": str(i)}) as child:
                 children.append(child)
+                run.verdict_runs.append(child)
                 tracker.log_params(child, {**experiment_params(hyp), "training.seed": seed})
                 tracker.log_dataset(child, dataset)
                 metrics = train_and_evaluate(lab, tracker, child, p, seed, workdir / f"r{i}", resume, progress)
                 tracker.log_metrics(child, {**data, "base_score": base.metrics["score"], **metrics})
                 per_replicate.append(metrics)
+            if until is not None and _decided(p, run, per_replicate, until):
+                break
+        if until is not None:
+            tracker.set_tags(parent, {"hyp.until_decided": json.dumps(
+                {"max_replicates": until.looks, "level": until.level, "replicates": len(children),
+                 "decided": _decided(p, run, per_replicate, until)})})
         summary = _mean(per_replicate)
         tracker.log_metrics(parent, summary)
 
-    judged = conclude(lab, tracker, p.registered, [parent, *children])
     report = None
     if write_report:
         from hyp.reports.report import write_report as render
 
         faults.reached("report")
-        report = render(lab, hid, tracker=tracker)
-        tracker.log_artifact(parent, report)
-    return RunOutcome(parent, children, judged, report, summary)
+        # The report logs itself (and its plots) with the result run: logging it here too would double it.
+        report = render(lab, hid, tracker=tracker, judged=run.judged)
+    return RunOutcome(parent, children, run.judged, report, summary)
+
+
+def _decided(p: PreparedRun, run, per_replicate: list[dict], until: UntilDecided) -> bool:
+    """The stopping rule: this run's replicates pooled with the evidence already in the store."""
+    from hyp.hypotheses.verdict import primary_decided
+
+    prior = [] if p.deviations and any(d["key"] != "replicates" for d in p.deviations) else run.results.evidence
+    return primary_decided(p.registered, prior + per_replicate, level=until.level)
 
 
 def _base_evaluation(lab: Lab, hyp: Hypothesis, suite: EvalSuite):
@@ -188,15 +236,15 @@ def _base_evaluation(lab: Lab, hyp: Hypothesis, suite: EvalSuite):
     return result
 
 
-def dataset_record(lab: Lab, p: RunPlan):
+def dataset_record(lab: Lab, p: PreparedRun):
     """The mix as an MLflow dataset input, with the digest of its exact content."""
-    from hyp.trackers.base import DatasetRecord
+    from hyp.store.base import DatasetRecord
 
     return DatasetRecord(name=f"{p.hypothesis.id}-mix", digest=p.mix.digest, rows=len(p.mix.examples),
                          source=str(lab.root / p.hypothesis.experiment.dataset.curated.path))
 
 
-def data_metrics(p: RunPlan) -> dict[str, float]:
+def data_metrics(p: PreparedRun) -> dict[str, float]:
     metrics = {"dataset.size": len(p.mix.examples), "dataset.curated": p.mix.curated_count,
                "dataset.synthetic": p.mix.synthetic_count, "dataset.duplicates_removed": p.mix.duplicates_removed,
                **p.lint_counts}
@@ -205,7 +253,7 @@ def data_metrics(p: RunPlan) -> dict[str, float]:
     return metrics
 
 
-def train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, workdir: Path, resume: bool,
+def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int, workdir: Path, resume: bool,
                        progress: bool, on_epoch: Callable[[int, dict], None] | None = None) -> dict[str, float]:
     """Train one replicate (or sweep trial) into run_id, evaluate it, and return its metrics.
 
@@ -214,7 +262,7 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, wo
     """
     from hyp.experiments.evaluation import evaluate
     from hyp.experiments.recipes.lora import train
-    from hyp.trackers.results import write_json_artifact
+    from hyp.store.base import log_json
 
     hyp = p.hypothesis
     # Step metrics are buffered and sent once per epoch: one SQLite write per step would cost more
@@ -237,13 +285,13 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: RunPlan, seed: int, wo
         if on_epoch is not None:
             on_epoch(epoch, metrics)
 
-    result = train(hyp.experiment.model.name, training_plan(hyp, seed), p.conversations, workdir, lab.state_dir,
+    result = train(hyp.experiment.model.name, training_config(hyp, seed), p.conversations, workdir, lab.state_dir,
                    eval_conversations=p.eval_conversations, on_step=on_step, on_epoch=logged_epoch, resume=resume,
                    progress=progress)
     flush()
     faults.reached("evaluation")
     evaluation = evaluate(result.model, result.tokenizer, p.suite, hyp.experiment.eval, seed=seed)
-    write_json_artifact(tracker, run_id, "answers.json", evaluation.answers)
+    log_json(tracker, run_id, "answers.json", evaluation.answers)
     faults.reached("logging")
     tracker.log_artifact(run_id, result.adapter_dir, "adapter")
     metrics = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tomllib
@@ -154,7 +155,7 @@ class Lab:
         return hyp
 
     # YAML parsing costs ~5 ms a file in pure Python; `hyp list` on a big lab would spend its
-    # whole budget there. The cache holds validated data keyed by the file's mtime and size.
+    # whole budget there. The cache holds validated data keyed by the SHA-256 of the file's bytes.
     _parsed_cache: dict | None = None
     _parsed_dirty = False
 
@@ -212,11 +213,68 @@ class Lab:
         doc.path = self._rel(path)
         return validate(EvalSuite, doc)
 
+    # --- what the lock covers beyond the file (SPEC §3) ---
+    def lock_inputs(self, hyp: Hypothesis) -> dict:
+        """The evaluation suite's content and the digests of the dataset files, as the lock holds them."""
+        ds = hyp.experiment.dataset
+        paths = [ds.curated.path, *(s.path for s in (ds.synthetic, ds.heldout) if s is not None)]
+        suite_path = self.root / hyp.experiment.eval.suite
+        try:
+            suite = _suite_content(self, hyp.experiment.eval.suite, _stat_key(suite_path))
+        except BadInput:
+            suite = {"sha256": _file_digest(suite_path, _stat_key(suite_path))}  # unreadable: still locked
+        return {"suite": suite, "data": {rel: _file_digest(self.root / rel, _stat_key(self.root / rel))
+                                         for rel in paths}}
+
+    def pinned_lock_path(self, hid: str) -> Path:
+        return self.hypotheses_dir / ".locks" / f"{check_id(hid)}.sha256"
+
+    def pinned_lock(self, hid: str) -> str | None:
+        """The lock hash written into the lab with the first results (committed with it, so a lock
+        rewritten in the store shows in `git diff` too); None when there is none."""
+        try:
+            first = self.pinned_lock_path(hid).read_text(encoding="utf-8").split()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return first[0] if first else None
+
+    def pin_lock(self, hid: str, sha: str, note: str = "") -> None:
+        from hyp.files import write_atomic
+
+        path = self.pinned_lock_path(hid)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        write_atomic(path, text + f"{sha}  {hid}{f'  {note}' if note else ''}\n")
+
     def _rel(self, path: Path) -> Path:
         try:
             return Path(path).resolve().relative_to(Path.cwd().resolve())
         except ValueError:
             return Path(path)
+
+
+def _stat_key(path: Path) -> tuple:
+    try:
+        st = path.stat()
+        return (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (str(path), None, None)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: Path, key: tuple) -> str | None:
+    # Keyed by (path, mtime, size): `hyp list` over many hypotheses sharing one dataset hashes it once.
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _suite_content(lab: Lab, rel: str, key: tuple) -> dict:
+    return lab.load_suite(rel).model_dump(mode="json")
 
 
 def check_id(hid: str) -> str:

@@ -1,4 +1,9 @@
-"""The pre-registration lock: a hash of what was promised before results existed (SPEC §3)."""
+"""The pre-registration lock: a hash of what was promised before results existed (SPEC §3).
+
+What is locked is the hypothesis's pre-registered parts together with what its verdict depends on
+outside the file (`inputs`: the evaluation suite's content, the dataset files' digests, the judge),
+so editing a rubric's fact words after results is as visible as editing a threshold.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,15 @@ from typing import Any, Literal
 from hyp.hypotheses.schema import Hypothesis
 
 LOCKED_PARTS = ("statement", "predictions", "success_criteria", "experiment")
-LockStatus = Literal["unlocked", "intact", "amended", "amended-after-results"]
+LockStatus = Literal["unlocked", "intact", "amended", "amended-after-results", "broken"]
 
 
-def locked_content(hyp: Hypothesis) -> dict[str, Any]:
+def locked_content(hyp: Hypothesis, inputs: dict | None = None) -> dict[str, Any]:
     """The locked parts with defaults filled in, so writing out a default never breaks the lock."""
     data = hyp.model_dump(mode="json", include=set(LOCKED_PARTS))
     data["statement"] = " ".join(hyp.statement.split())
+    if inputs:
+        data["inputs"] = inputs
     return data
 
 
@@ -46,15 +53,31 @@ class LockState:
     accepted: str | None  # the hash results may be compared against now (after amendments)
     amendments: list[Amendment]
     changes: list[dict]  # {"field", "old", "new"} between the accepted content and the file
+    problems: list[str] = field(default_factory=list)  # why the lock is broken
 
 
-def lock_state(hyp: Hypothesis, lock_sha: str | None, locked: dict | None, amendments: list[Amendment]) -> LockState:
-    """Pure: compare the file against the content locked with the first results.
+def lock_state(hyp: Hypothesis, lock_sha: str | None, locked: dict | None, amendments: list[Amendment],
+               *, inputs: dict | None = None, tampering: list[str] | None = None,
+               pinned: str | None = None) -> LockState:
+    """Pure: compare the file (and its inputs) against the content locked with the first results.
 
-    `locked` (the content itself) only serves to show what changed; the hash decides.
+    The stored tag, the locked copy logged beside it and the lab's pinned hash
+    (hypotheses/.locks/H.sha256, committed to git) must agree; `tampering` lists what the store
+    itself shows was removed (results without a lock, deleted result runs). Any disagreement is
+    `broken`: never shown as intact or unlocked.
     """
-    content = locked_content(hyp)
+    content = locked_content(hyp, inputs)
     current = sha256(content)
+    problems = list(tampering or [])
+    if lock_sha is not None:
+        if locked is None:
+            problems.append("the locked copy logged with the first results is missing")
+        elif sha256(locked) != lock_sha:
+            problems.append("the stored lock tag does not match the locked copy logged beside it")
+        if pinned is not None and pinned != lock_sha:
+            problems.append(f"the store's lock {lock_sha[:12]} is not the one pinned in the lab ({pinned[:12]})")
+    if problems:
+        return LockState("broken", lock_sha, current, None, amendments, [], problems)
     if lock_sha is None:
         return LockState("unlocked", None, current, None, [], [])
     original = lock_sha

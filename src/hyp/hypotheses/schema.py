@@ -93,7 +93,14 @@ class CuratedSource(Strict):
 
 class SyntheticSource(Strict):
     path: str = Field(min_length=1)
-    ratio: float = Field(ge=0.0, lt=1.0)
+    ratio: float = Field(ge=0.0, lt=1.0)  # synthetic's share of the final mix: see synthetic_needed
+
+
+def synthetic_needed(curated_count: int, ratio: float) -> int:
+    """How many synthetic examples make them `ratio` of the final set (100 curated at 0.33 → 49)."""
+    if ratio <= 0:
+        return 0
+    return math.floor(curated_count * ratio / (1 - ratio) + 0.5)
 
 
 class Scoring(Strict):

@@ -1,30 +1,22 @@
-"""The verdict engine (SPEC §7): a pure function of a hypothesis and its observations.
+"""The verdict engine (SPEC §7): a pure function of a hypothesis and its evidence.
 
-It never sees MLflow, files or clocks. Observations are plain lists of numbers per metric.
+It never sees MLflow, files or clocks. Evidence is one metrics dict per replicate or record, every
+result pooled; `hyp.hypotheses.intervals` turns it into an honest interval per metric.
 """
 
 from __future__ import annotations
 
-import math
-import random
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from hyp.hypotheses.intervals import interval_of, intervals, question_rows
 from hyp.hypotheses.schema import Condition, Hypothesis
+from hyp.hypotheses.statistics import Interval, replicates_to_decide
 
 Outcome = Literal["met", "not met", "undecided", "no data"]
 VerdictName = Literal["CONFIRMED", "REJECTED", "INCONCLUSIVE", "PENDING"]
 _VERDICT_OF = {"met": "CONFIRMED", "not met": "REJECTED", "undecided": "INCONCLUSIVE", "no data": "PENDING"}
-
-RESAMPLES = 4000
-
-
-@dataclass(frozen=True)
-class Estimate:
-    estimate: float
-    low: float
-    high: float
-    n: int
+LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -37,19 +29,26 @@ class Judgement:
     low: float | None
     high: float | None
     outcome: Outcome
+    point: bool = False  # judged on one number, not an interval
 
 
 @dataclass(frozen=True)
 class Verdict:
     verdict: VerdictName
-    observations: dict[str, Estimate]
+    observations: dict[str, Interval]
     criteria: list[Judgement]
     predictions: list[Judgement]
+    level: float = LEVEL
+    # When the primary criterion is undecided: about how many more replicates would likely decide it
+    # (None: more seeds would not; the spread between questions is what keeps it open).
+    more_replicates: int | None = None
 
     def to_json(self) -> dict:
         return {
             "verdict": self.verdict,
-            "observations": {k: asdict(v) for k, v in self.observations.items()},
+            "observations": {k: {**asdict(v), "point": v.point} for k, v in self.observations.items()},
+            "level": self.level,
+            "more_replicates": self.more_replicates,
             "criteria": [_judgement_json(j, "level") for j in self.criteria],
             "predictions": [_judgement_json(j, "label") for j in self.predictions],
         }
@@ -58,33 +57,10 @@ class Verdict:
 def _judgement_json(j: Judgement, name_key: str) -> dict:
     value = list(j.value) if isinstance(j.value, tuple) else j.value
     return {name_key: j.level, "metric": j.metric, "op": j.op, "value": value, "estimate": j.estimate,
-            "low": j.low, "high": j.high, "outcome": j.outcome}
+            "low": j.low, "high": j.high, "outcome": j.outcome, "point": j.point}
 
 
-def estimate(values: list[float], *, seed: int = 0, resamples: int = RESAMPLES) -> Estimate:
-    """Mean and 95% percentile-bootstrap interval; one value is its own interval."""
-    # Sorted, so the interval does not depend on the order the replicates finished in.
-    values = sorted(float(v) for v in values)
-    n = len(values)
-    lo_v, hi_v = values[0], values[-1]
-    if lo_v == hi_v:
-        return Estimate(lo_v, lo_v, hi_v, n)
-
-    # Values near the float limit are scaled down while summed, so that the sum cannot overflow.
-    scale = 2.0**-64 if max(-lo_v, hi_v) > 1e300 else 1.0
-
-    def mean_of(xs):  # clamped: float rounding must not put a mean outside its own values
-        return min(max(math.fsum(x * scale for x in xs) / len(xs) / scale, lo_v), hi_v)
-
-    mean = mean_of(values)
-    rng = random.Random(seed)
-    means = sorted(mean_of(rng.choices(values, k=n)) for _ in range(resamples))
-    low = means[int(0.025 * (resamples - 1))]
-    high = means[int(round(0.975 * (resamples - 1)))]
-    return Estimate(mean, low, high, n)
-
-
-def judge(cond: Condition, est: Estimate | None) -> Outcome:
+def judge(cond: Condition, est: Interval | None) -> Outcome:
     """Met when the whole interval satisfies the condition, not met when the whole interval violates it."""
     if est is None:
         return "no data"
@@ -108,18 +84,35 @@ def judge(cond: Condition, est: Estimate | None) -> Outcome:
     return "not met" if v < lo or v > hi else "undecided"
 
 
-def decide(hyp: Hypothesis, observations: dict[str, list[float]]) -> Verdict:
-    # NaN or infinite values (a diverged loss logged as a metric) are no evidence for or against
-    # anything; they are left out rather than allowed to poison a mean.
-    finite = {m: [float(v) for v in vals if math.isfinite(float(v))] for m, vals in observations.items()}
-    estimates = {m: estimate(vals) for m, vals in sorted(finite.items()) if vals}
+def decide(hyp: Hypothesis, evidence: list[dict[str, float]], *, level: float = LEVEL) -> Verdict:
+    estimates = intervals(evidence, level=level)
 
-    def j(level: str, cond: Condition) -> Judgement:
+    def j(level_name: str, cond: Condition) -> Judgement:
         est = estimates.get(cond.metric)
-        return Judgement(level, cond.metric, cond.op, cond.value, est.estimate if est else None,
-                         est.low if est else None, est.high if est else None, judge(cond, est))
+        return Judgement(level_name, cond.metric, cond.op, cond.value, est.estimate if est else None,
+                         est.low if est else None, est.high if est else None, judge(cond, est),
+                         bool(est and est.point))
 
-    criteria = [j(level, c) for level, c in hyp.success_criteria.levels()]
+    criteria = [j(name, c) for name, c in hyp.success_criteria.levels()]
     predictions = [j(p.label, p) for p in hyp.predictions]
     verdict = _VERDICT_OF[criteria[0].outcome] if estimates else "PENDING"
-    return Verdict(verdict, estimates, criteria, predictions)
+    more = None
+    if criteria[0].outcome == "undecided":
+        more = _more_replicates(hyp.success_criteria.primary, evidence, level)
+    return Verdict(verdict, estimates, criteria, predictions, level, more)
+
+
+def primary_decided(hyp: Hypothesis, evidence: list[dict[str, float]], *, level: float) -> bool:
+    """Whether the primary criterion is met or not met at `level` (the stopping rule of --until-decided)."""
+    primary = hyp.success_criteria.primary
+    return judge(primary, interval_of(evidence, primary.metric, level=level)) in ("met", "not met")
+
+
+def _more_replicates(cond: Condition, evidence: list[dict[str, float]], level: float) -> int | None:
+    found = question_rows(evidence, cond.metric)
+    if found is None or cond.op == "==":
+        return None
+    rows, scale = found
+    est = interval_of(evidence, cond.metric, level=level)
+    bar = min(cond.value, key=lambda b: abs(b - est.estimate)) if cond.op == "between" else cond.value
+    return replicates_to_decide(rows, bar=bar, scale=scale, level=level)

@@ -16,8 +16,6 @@ from typing import Any
 
 from hyp.errors import BadInput
 
-Path_ = tuple  # a path into the document: ("experiment", "training", "epochs") or ("predictions", 0)
-
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",

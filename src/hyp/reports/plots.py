@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CRITERIA = ("agent", "factual", "personality", "complete")
+from hyp.hypotheses.criteria import CRITERIA
 
 
 def _pyplot():
@@ -20,15 +20,14 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    import os
-    import tempfile
+    import io
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, path)
+    from hyp.files import write_atomic
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     _pyplot().close(fig)
+    write_atomic(path, buffer.getvalue())
     return path
 
 

@@ -16,28 +16,17 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
+from hyp.display import fmt
 from hyp.files import write_atomic
-from hyp.hypotheses.judged import Judged, judge_hypothesis
+from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.lab import Lab
-from hyp.trackers.base import RunRecord
-from hyp.trackers.results import flatten
-from hyp.trackers.secrets import redact
+from hyp.hypotheses.params import flatten
+from hyp.reports.evidence import attempts, gain, interval_text, more_runs_text
+from hyp.results.judged import Judged, judge
+from hyp.store.base import RunRecord
+from hyp.store.secrets import redact
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-CRITERIA = ("agent", "factual", "personality", "complete")
 CACHE_VERSION = 1
-
-
-def fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    return str(value)
 
 
 def _lineage(lab: Lab, hid: str) -> tuple[list[tuple[str, str]], dict]:
@@ -59,19 +48,21 @@ def _lineage(lab: Lab, hid: str) -> tuple[list[tuple[str, str]], dict]:
     return chain + [(hid, "this")] + siblings + children, hyps
 
 
-def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None) -> Path:
-    """Write the report and its plots, and log them as artifacts of the result run."""
-    from hyp.trackers.index import load_results, store_fingerprint
+def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None, judged: Judged | None = None) -> Path:
+    """Write the report and its plots, and log them as artifacts of the result run.
+
+    `judged` is the verdict the caller just concluded, so it is not computed twice."""
+    from hyp.results.index import load_results, store_fingerprint
 
     hyp = lab.load(hid)
     # The index answers for the whole lab when it is fresh; only this hypothesis's runs are read.
     results = load_results(lab)
-    judged = judge_hypothesis(hyp, results.get(hid))
+    judged = judged or judge(lab, hyp, results.get(hid))
     cache_path = lab.state_dir / "reports" / f"{hid}.json"
     cache = _read_cache(cache_path, lab.tracking_uri)
     fingerprint = store_fingerprint(lab.tracking_uri)  # before reading, so a write meanwhile shows next time
     if fingerprint is None or cache.get("fingerprint") != fingerprint:
-        from hyp.trackers import open_tracker
+        from hyp.store import open_tracker
 
         tracker = tracker or open_tracker(lab)
         runs = tracker.runs(hid)
@@ -89,7 +80,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     lineage_ids, hyps = _lineage(lab, hid)
     for other, relation in lineage_ids:
         if other in hyps:
-            lineage.append((relation, judge_hypothesis(hyps[other], results.get(other))))
+            lineage.append((relation, judge(lab, hyps[other], results.get(other))))
     sweep = _sweep(hyp, list(runs.values()))
     output = Path(output) if output else lab.reports_dir / f"{hid}.md"
     sweep_plots = []
@@ -97,7 +88,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
         # `hyp sweep` logs Optuna's plots with the sweep run; they are copied beside the report.
         sweep_plots = [n for n in cache.get("sweep_plots", []) if (output.parent / n).is_file()]
         if "sweep_plots" not in cache or len(sweep_plots) < len(cache["sweep_plots"]):
-            from hyp.trackers import open_tracker
+            from hyp.store import open_tracker
 
             tracker = tracker or open_tracker(lab)
             sweep_plots = cache["sweep_plots"] = _fetch_sweep_plots(tracker, sweep["run_id"], output.parent)
@@ -112,7 +103,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
         logged = {"run_id": result_run.run_id,
                   "digest": hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()}
         if cache.get("logged") != logged:
-            from hyp.trackers import open_tracker
+            from hyp.store import open_tracker
 
             tracker = tracker or open_tracker(lab)
             for path in files:
@@ -224,15 +215,18 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     if score is None:
         result_text = "no results yet"
     else:
-        interval = _interval(obs.get("score"), fmt_score)
+        interval = interval_text(obs.get("score"), fmt_score)
         result_text = f"score {fmt_score(score)}{interval} → {judged.verdict.verdict}"
         if "points" in est and "points_max" in est:
             result_text += f" ({fmt(est['points'])} of {fmt(est['points_max'])} points)"
         if "auto.score" in est:
             result_text += f"; the rubric alone gave {fmt_score(est['auto.score'])}"
     delta = "—"
-    if score is not None and best is not None:
-        delta = f"{score - best.score:+.1f} against {best.hypothesis.id} ({fmt_score(best.score)})"
+    vs_best = gain(best, judged) if score is not None and best is not None else None
+    if vs_best is not None:
+        delta = f"{vs_best['text']} against {best.hypothesis.id} ({fmt_score(best.score)})"
+    parent = next((j for rel, j in lineage if j.hypothesis.id == hyp.parent and j.score is not None), None)
+    vs_parent = gain(parent, judged) if score is not None and parent is not None else None
     lineage_rows = []
     for rel, j in lineage:
         m = j.verdict.observations
@@ -240,7 +234,7 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         syn = m.get("dataset.synthetic")
         ds = "—" if size is None else f"{fmt(size.estimate)} ({'hybrid' if syn and syn.estimate else 'curated'})"
         lineage_rows.append({"id": j.hypothesis.id, "relation": rel, "version": j.hypothesis.version,
-                             "score": fmt_score(j.score) + _interval(m.get("score"), fmt_score), "dataset": ds,
+                             "score": fmt_score(j.score) + interval_text(m.get("score"), fmt_score), "dataset": ds,
                              "verdict": j.shown_verdict})
     if judged.verdict.verdict == "REJECTED":
         next_steps, none_text = hyp.on_failure, "The hypothesis was rejected and lists no on_failure options."
@@ -255,7 +249,7 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     def actual(j):
         if j.estimate is None:
             return "no data"
-        return fmt(j.estimate) + _interval(obs.get(j.metric))
+        return fmt(j.estimate) + interval_text(obs.get(j.metric))
 
     return {
         "h": hyp, "verdict": verdict, "lock": judged.lock, "fmt": fmt, "fmt_score": fmt_score, "actual": actual,
@@ -267,9 +261,12 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         "questions": questions, "totals": totals, "agreement": agreement, "predictions": judged.verdict.predictions,
         "criteria": judged.verdict.criteria, "lineage": lineage_rows, "sweep": sweep, "next_steps": next_steps,
         "no_next_steps": none_text, "audience": lab.settings.audience,
-        "plain": _plain(judged, best, est), "runs": runs,
+        "plain": _plain(judged, best, est, vs_best), "runs": runs,
+        "change_from_parent": f"{vs_parent['text']} against {parent.hypothesis.id}" if vs_parent else None,
+        "attempts": attempts(judged), "more_runs": more_runs_text(judged),
+        "evidence": interval_text(obs.get("score"), fmt_score).strip(" ()") if score is not None else None,
         "digest": result_run.tags.get("hyp.dataset.digest") if result_run else None,
-        "packages": _packages(), "store": _redact(lab.tracking_uri), "plots": plots,
+        "packages": _packages(), "store": redact(lab.tracking_uri), "plots": plots,
     }
 
 
@@ -292,13 +289,7 @@ def _qkey(q: str):
     return (int(digits) if digits else 0, q)
 
 
-def _interval(e, form=fmt) -> str:
-    if e is None or e.n <= 1 or e.low == e.high:
-        return ""
-    return f" (95% CI {form(e.low)}–{form(e.high)}, n={e.n})"
-
-
-def _plain(judged: Judged, best, est: dict) -> str:
+def _plain(judged: Judged, best, est: dict, vs_best: dict | None) -> str:
     """A few sentences for someone who does not train models."""
     hyp = judged.hypothesis
     v = judged.verdict.verdict
@@ -309,10 +300,9 @@ def _plain(judged: Judged, best, est: dict) -> str:
     what = {"CONFIRMED": "worked", "REJECTED": "did not work", "INCONCLUSIVE": "is not settled yet"}.get(v, v)
     s = [f"We tested: {hyp.title}. It {what}: the model scored {fmt_score(score)} out of 10, and the goal was "
          f"{primary.op} {fmt(primary.value)}."]
-    if best is not None:
-        diff = score - best.score
-        s.append(f"That is {'better' if diff > 0 else 'worse' if diff < 0 else 'no different'} than our best "
-                 f"earlier attempt ({best.hypothesis.id}, {fmt_score(best.score)}).")
+    if best is not None and vs_best is not None:
+        words = {"better": "better than", "worse": "worse than"}.get(vs_best["words"], "not clearly different from")
+        s.append(f"That is {words} our best earlier attempt ({best.hypothesis.id}, {fmt_score(best.score)}).")
     if est.get("base_score") is not None:
         s.append(f"Before training, the same model scored {fmt_score(est['base_score'])}.")
     if v == "REJECTED" and hyp.on_failure:
@@ -320,7 +310,9 @@ def _plain(judged: Judged, best, est: dict) -> str:
     if v == "CONFIRMED" and hyp.on_success:
         s.append(f"Next we plan to build on it: {hyp.on_success[0].title.lower()}.")
     if v == "INCONCLUSIVE":
-        s.append("The runs disagree too much to call it; more replicates will settle it.")
+        s.append("The result is too uncertain to call yet: " + (
+            "a few more training runs would likely settle it." if judged.verdict.more_replicates else
+            "the questions disagree with each other, so more questions, not more runs, would settle it."))
     return " ".join(s)
 
 
@@ -334,21 +326,10 @@ def _packages() -> str:
     return ", ".join(out)
 
 
-def _redact(uri: str) -> str:
-    # A database URI can carry a password; the report never does.
-    if "@" in uri and "://" in uri:
-        scheme, rest = uri.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return uri
-
-
 def _render(lab: Lab, ctx: dict) -> str:
-    from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+    from hyp.reports.templates import render
 
-    loaders = [FileSystemLoader(str(lab.root / "templates")), FileSystemLoader(str(TEMPLATE_DIR))]
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=True,
-                      trim_blocks=False, lstrip_blocks=False)
-    return env.get_template("report.md.j2").render(**ctx)
+    return render(lab.root / "templates", "report.md.j2", ctx)
 
 
 def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, sweep_plots: list[str],

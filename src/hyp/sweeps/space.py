@@ -6,12 +6,11 @@ study read with plain Optuna or optuna-dashboard says what each value changed.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from hyp.errors import BadInput
-from hyp.experiments.overrides import apply_overrides
+from hyp.experiments.overrides import apply_values
 from hyp.hypotheses.schema import Hypothesis, SearchParam
 from hyp.hypotheses.yamlfile import Document
 
@@ -33,9 +32,9 @@ def check_space(hyp: Hypothesis, doc: Document) -> None:
                 raise BadInput(f"{where}: 'step' and 'log' cannot be combined")
         for value in _extremes(param):
             try:
-                apply_overrides(hyp, [assignment(key, value)])
+                apply_values(hyp, {key: usable(key, value)})
             except BadInput as e:
-                # apply_overrides speaks of --set; here the value came from the sweep block.
+                # apply_values speaks of --set; here the value came from the sweep block.
                 reason = e.message.removeprefix("--set ").split(": ", 1)[-1]
                 if not reason.startswith("unknown key"):
                     reason += f" (at {value!r})"
@@ -64,14 +63,13 @@ def sample(trial, space: dict[str, SearchParam]) -> dict[str, Any]:
     return values
 
 
-def assignment(key: str, value: Any) -> str:
-    """`key=value` as `hyp run --set` reads it: JSON scalars are YAML scalars of the same type."""
+def usable(key: str, value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise BadInput(f"sweep.space.{key}: {value} is not a usable value")
-    return f"{key}={json.dumps(value)}"
+    return value
 
 
 def with_values(hyp: Hypothesis, values: dict[str, Any]) -> Hypothesis:
     """The hypothesis with the trial's values in its experiment (validated like `--set`)."""
-    applied, _ = apply_overrides(hyp, [assignment(k, v) for k, v in values.items()])
+    applied, _ = apply_values(hyp, {k: usable(k, v) for k, v in values.items()})
     return applied

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 from hyp.errors import BadInput
 from hyp.hypotheses.schema import Hypothesis
-from hyp.trackers.secrets import redact
-from hyp.trackers.sqlite_reader import sqlite_path
+from hyp.store.secrets import redact
+from hyp.store.sqlite_reader import sqlite_path
 
 # A live worker records a heartbeat every HEARTBEAT_S; a RUNNING trial without one for GRACE_S
 # belongs to a dead worker: it is failed and queued again with the same values. A worker's slowest

@@ -1,5 +1,5 @@
 """What a sweep found and what it cost: best feasible trials, how trials ended, trial-epochs spent
-and saved, and Optuna's plots. `summarize` is pure (trials in, summary out); `sweep_summary` reads
+and saved, and Optuna's plots. `summarize_trials` is pure (trials in, summary out); `sweep_summary` reads
 the study and is what the report's sweep section calls.
 """
 
@@ -13,7 +13,6 @@ from pathlib import Path
 from hyp.files import write_atomic
 
 BEST_SHOWN = 5
-PLOTS = ("history", "importances", "parallel")
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def _feasible(t) -> bool:
         and not any(v > 0 for v in t.constraints.values())
 
 
-def summarize(trials, *, study: str, hypothesis: str | None, metric: str, direction: str) -> SweepSummary:
+def summarize_trials(trials, *, study: str, hypothesis: str | None, metric: str, direction: str) -> SweepSummary:
     """The summary of a study's trials (Optuna FrozenTrials)."""
     rows = [_row(t) for t in sorted(trials, key=lambda t: t.number)]
     feasible = [r for r in rows if r.state == "complete"]
@@ -117,8 +116,8 @@ def sweep_summary(lab, hid: str, *, study: str | None = None, storage: str | Non
     coordinates are written there as `{hid}-sweep-{history,importances,parallel}.png` (those the
     trials allow: importances need two feasible complete trials that differ).
     """
+    from hyp.store.sqlite_reader import sqlite_path
     from hyp.sweeps.study import open_storage
-    from hyp.trackers.sqlite_reader import sqlite_path
 
     url = storage or lab.sweep_storage
     path = sqlite_path(url)
@@ -136,7 +135,7 @@ def sweep_summary(lab, hid: str, *, study: str | None = None, storage: str | Non
     direction = backend.get_study_directions(study_id)[0].name.lower()
     metric = attrs.get(ATTR_OBJECTIVE, f"{direction} value").split(" ", 1)[-1]
     trials = backend.get_all_trials(study_id, deepcopy=False)
-    summary = summarize(trials, study=name, hypothesis=attrs.get(ATTR_HYPOTHESIS), metric=metric,
+    summary = summarize_trials(trials, study=name, hypothesis=attrs.get(ATTR_HYPOTHESIS), metric=metric,
                         direction=direction)
     if plots_dir is not None:
         summary.plots = write_plots(trials, direction, Path(plots_dir), hid)

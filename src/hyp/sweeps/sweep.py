@@ -16,13 +16,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from hyp import errors
 from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
+from hyp.store.secrets import redact
 from hyp.sweeps.space import check_space
 from hyp.sweeps.study import has_room, make_pruner, open_storage, open_study
 from hyp.sweeps.summary import SweepSummary, sweep_summary
 from hyp.sweeps.worker import WorkerSpec, no_mlflow_telemetry, run_worker
-from hyp.trackers.secrets import redact
 
 WORKER_STOP_S = 60  # how long interrupted workers get to record their trials before being killed
 
@@ -52,23 +53,20 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
         echo(f"{hid}: study {name!r} already holds {target} trials; pass a larger --trials to add more")
         return sweep_summary(lab, hid, study=name, storage=url)
 
-    from hyp.trackers import open_tracker
-    from hyp.trackers.base import tracked_run
-    from hyp.trackers.index import rebuild_index
-    from hyp.trackers.results import attach_hypothesis, check_lock, experiment_params, result_tags
+    from hyp.hypotheses.params import experiment_params
+    from hyp.results.ledger import result_run
 
-    tracker = open_tracker(lab)
-    judged = check_lock(lab, tracker, hyp)  # a sweep takes the pre-registration lock like a run
-    tags = {**result_tags(hyp, "sweep"), "hyp.study": name, "hyp.storage": redact(url)}
-    with tracked_run(tracker, hypothesis_id=hid, kind="sweep", name=f"{hid}-sweep", tags=tags,
-                     description=hyp.statement.strip()) as run_id:
-        tracker.log_params(run_id, {
-            **experiment_params(hyp), "sweep.study": name, "sweep.trials": target, "sweep.workers": workers,
-            "sweep.pruner": hyp.sweep.pruner, "sweep.vram_limit_gb": limit,
-            "sweep.objective": f"{hyp.sweep.objective.direction} {hyp.sweep.objective.metric}",
-            "sweep.space": json.dumps(hyp.sweep.model_dump(mode="json")["space"]),
-        })
-        attach_hypothesis(lab, tracker, run_id, hyp, judged)
+    tags = {"hyp.study": name, "hyp.storage": redact(url)}
+    params = {
+        **experiment_params(hyp), "sweep.study": name, "sweep.trials": target, "sweep.workers": workers,
+        "sweep.pruner": hyp.sweep.pruner, "sweep.vram_limit_gb": limit,
+        "sweep.objective": f"{hyp.sweep.objective.direction} {hyp.sweep.objective.metric}",
+        "sweep.space": json.dumps(hyp.sweep.model_dump(mode="json")["space"]),
+    }
+    # A sweep takes the pre-registration lock like a run; its trials are not evidence, so it ends
+    # with a refreshed index and no verdict tag.
+    with result_run(lab, hyp, kind="sweep", name=f"{hid}-sweep", tags=tags, params=params) as run:
+        tracker, run_id = run.tracker, run.run_id
         done = len(optuna_study.trials)
         echo(f"{hid}: study {name!r} in {redact(url)} ({done} trial(s) so far), up to {target} trials, "
              f"{workers} worker(s), VRAM limit {limit:g} GB, pruner {hyp.sweep.pruner}")
@@ -87,8 +85,6 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
         if summary.best:
             tracker.set_tags(run_id, {"hyp.best_trial": str(summary.best[0].number),
                                       "hyp.best_params": json.dumps(summary.best[0].params, default=str)})
-    # As `hyp run` does: the status index is refreshed now, so the next `hyp list` need not read the store.
-    rebuild_index(lab, tracker)
     return summary
 
 
@@ -124,7 +120,7 @@ def _run_workers(spec: WorkerSpec, workers: int, echo: Callable[[str], None]) ->
                 p.kill()
                 p.wait()
         raise
-    if 130 in codes:
+    if errors.INTERRUPTED in codes:
         raise KeyboardInterrupt
     failed = [(i, code) for i, code in enumerate(codes) if code > 0]
     if failed:

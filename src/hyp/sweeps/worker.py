@@ -29,10 +29,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from hyp import errors
 from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
-from hyp.sweeps.estimate import CUDA_CONTEXT_GB, estimate_hypothesis
-from hyp.sweeps.space import assignment, sample, with_values
+from hyp.results.ledger import experiment_params
+from hyp.sweeps.space import sample, usable, with_values
 from hyp.sweeps.study import (
     claim_lock,
     has_room,
@@ -45,8 +46,8 @@ from hyp.sweeps.study import (
     quiet_optuna,
     sampler_seed,
 )
-from hyp.sweeps.trial_run import PRELOAD, TrialSpec
-from hyp.trackers.results import experiment_params
+from hyp.sweeps.trial_process import PRELOAD, TrialSpec
+from hyp.vram import CUDA_CONTEXT_GB, estimate_hypothesis
 
 # An out-of-memory trial was estimated to fit, so it missed by an unknown amount: a small violation
 # ranks it, for the sampler, as nearly feasible — closer than any configuration refused by estimate.
@@ -56,7 +57,7 @@ OOM_VIOLATION_GB = 0.01
 class TrialCrashed(HypError):
     """A trial failed for a reason other than memory; the next ones would most likely fail the same way."""
 
-    exit_code = 1
+    exit_code = errors.INTERNAL_ERROR
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def run_worker(spec: WorkerSpec, echo: Callable[[str], None]) -> list[TrialOutco
 
 class Worker:
     def __init__(self, spec: WorkerSpec, echo: Callable[[str], None]):
-        from hyp.trackers import open_tracker
+        from hyp.store import open_tracker
 
         self.spec, self.echo = spec, echo
         self.lab = Lab(Path(spec.lab_root))
@@ -237,13 +238,13 @@ class Worker:
         workdir = self.lab.state_dir / "checkpoints" / self.spec.hid / \
             f"trial-{hashlib.sha256(self.spec.study.encode()).hexdigest()[:8]}-{trial.number}"
         spec = TrialSpec(lab_root=str(self.lab.root), hid=self.spec.hid,
-                         overrides=[assignment(k, v) for k, v in values.items()], run_id=self.run_id,
+                         values={k: usable(k, v) for k, v in values.items()}, run_id=self.run_id,
                          workdir=str(workdir), metric=self.metric,
                          threads=max(1, _cpus() // self.spec.workers))
         ours, theirs = ctx.Pipe()
-        from hyp.sweeps import trial_run
+        from hyp.sweeps import trial_process
 
-        process = ctx.Process(target=trial_run.main, args=(theirs, spec), name=f"hyp-trial-{trial.number}")
+        process = ctx.Process(target=trial_process.main, args=(theirs, spec), name=f"hyp-trial-{trial.number}")
         process.start()
         theirs.close()
         trained, last_loss, sign = 0, float("nan"), -1.0 if self.maximize else 1.0
@@ -343,7 +344,7 @@ def _short(value) -> str:
 
 @functools.cache
 def _trial_processes():
-    """Processes forked from a server that imported the training stack once (see trial_run)."""
+    """Processes forked from a server that imported the training stack once (see trial_process)."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver")
@@ -356,7 +357,6 @@ def main(argv: list[str] | None = None) -> int:
     import signal
     import sys
 
-    from hyp.cli.console import error
 
     spec = WorkerSpec.from_json((argv or sys.argv[1:])[0])
     no_mlflow_telemetry()
@@ -368,11 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_worker(spec, lambda line: print(f"[worker {spec.index}] {line}", flush=True))
     except KeyboardInterrupt:
-        return 130
+        return errors.INTERRUPTED
     except HypError as e:
-        error(f"worker {spec.index}: {e.message}")
+        # The CLI's one-line form (the worker is a process of its own, below the CLI layer).
+        print(f"error: worker {spec.index}: {e.message}", file=sys.stderr)
         return e.exit_code
-    return 0
+    return errors.SUCCESS
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """LoRA fine-tuning of a chat model on conversations: LoRA in float32 on the CPU, QLoRA (4bit NF4,
-paged 8-bit AdamW, gradient checkpointing) on CUDA. Read top to bottom: plan, setup, train, cleanup.
+paged 8-bit AdamW, gradient checkpointing) on CUDA. Read top to bottom: config, setup, train, cleanup.
 
 Why a plain PyTorch loop (nanoGPT style) and not transformers.Trainer: on the 2-core dev machine
 `from transformers import Trainer` costs ~0.5 s more than the model and peft imports it needs anyway
@@ -20,37 +20,46 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from hyp.chat import IGNORE, encode_conversation
 from hyp.errors import BadInput
-from hyp.experiments.models import QUANTIZATIONS, load_model_and_tokenizer, require_cuda, tokenize_chat_text
+from hyp.experiments.models import QUANTIZATIONS, load_model_and_tokenizer, require_cuda
+from hyp.experiments.recipes.checkpoints import last_checkpoint, load_checkpoint, save_adapter, save_checkpoint
+from hyp.experiments.recipes.lora_builder import cap_cuda_memory, compute_precision, optimizer_for, with_lora
+from hyp.hypotheses.schema import Training
 
 ROLES = ("system", "user", "assistant")
-IGNORE = -100  # label of a token the loss skips
+# A hypothesis's `training` block owns every default and range; TrainingConfig takes them from there.
+_SCHEMA = Training.model_fields
 
 
 @dataclass(frozen=True)
-class TrainingPlan:
-    epochs: int = 6
-    batch_size: int = 2
-    grad_accum: int = 4
-    learning_rate: float = 2e-4
-    lora_r: int = 16
-    lora_alpha: int = 32
-    max_seq_length: int = 512
-    seed: int = 0
+class TrainingConfig:
+    """What one LoRA run trains with: the hypothesis's `training` values, the replicate's seed and
+    the model's quantization."""
+
+    epochs: int = _SCHEMA["epochs"].default
+    batch_size: int = _SCHEMA["batch_size"].default
+    grad_accum: int = _SCHEMA["grad_accum"].default
+    learning_rate: float = _SCHEMA["learning_rate"].default
+    lora_r: int = _SCHEMA["lora_r"].default
+    lora_alpha: int = _SCHEMA["lora_alpha"].default
+    max_seq_length: int = _SCHEMA["max_seq_length"].default
+    seed: int = _SCHEMA["seed"].default
     lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] | None = None  # None: every linear layer but the output head
     quantization: str = "none"
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "grad_accum", "lora_r", "max_seq_length"):
-            if getattr(self, name) < 1:
-                raise BadInput(f"training.{name}: must be at least 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise BadInput(f"training.learning_rate: must be positive, got {self.learning_rate}")
+        try:
+            Training(**{name: getattr(self, name) for name in _SCHEMA})
+        except ValidationError as error:
+            problem = error.errors()[0]
+            raise BadInput(f"training.{problem['loc'][0]}: {problem['msg']}, got {problem['input']!r}") from None
         if self.quantization not in QUANTIZATIONS:
             raise BadInput(f"model.quantization: {self.quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
 
@@ -76,7 +85,7 @@ StepCallback = Callable[[int, dict], None]
 
 def train(
     model_name: str,
-    plan: TrainingPlan,
+    config: TrainingConfig,
     conversations: list[list[dict]],
     output_dir: Path,
     cache_dir: Path,
@@ -88,7 +97,7 @@ def train(
     progress: bool = True,
 ) -> TrainResult:
     """Fine-tune `model_name` with LoRA on `conversations`; the adapter lands in output_dir/adapter."""
-    require_cuda(plan.quantization)  # before any work, as promised to the user
+    require_cuda(config.quantization)  # before any work, as promised to the user
     _check_conversations(conversations, "dataset")
     if eval_conversations:
         _check_conversations(eval_conversations, "eval dataset")
@@ -98,23 +107,23 @@ def train(
     import torch
 
     _use_the_cpus_we_have(torch)
-    model, tokenizer = load_model_and_tokenizer(model_name, cache_dir, plan.quantization)
-    examples = _encode_all(tokenizer, conversations, plan.max_seq_length)
+    model, tokenizer = load_model_and_tokenizer(model_name, cache_dir, config.quantization)
+    examples = _encode_all(tokenizer, conversations, config.max_seq_length)
     if not examples:
         raise BadInput("dataset: no conversation has an assistant turn within max_seq_length to learn from")
-    eval_examples = _encode_all(tokenizer, eval_conversations or [], plan.max_seq_length)
+    eval_examples = _encode_all(tokenizer, eval_conversations or [], config.max_seq_length)
     device = next(model.parameters()).device
-    model = _with_lora(model, plan)
-    optimizer = _optimizer(model, plan)
+    model = with_lora(model, config)
+    optimizer = optimizer_for(model, config)
 
-    per_step = plan.batch_size * plan.grad_accum
+    per_step = config.batch_size * config.grad_accum
     steps_per_epoch = math.ceil(len(examples) / per_step)
-    total_steps = steps_per_epoch * plan.epochs
+    total_steps = steps_per_epoch * config.epochs
     digest = _digest(model_name, conversations)
     checkpoints = output_dir / "checkpoints"
     done_epochs, step, loss_history, epoch_losses = 0, 0, [], []
-    if resume and (last := _last_checkpoint(checkpoints)) is not None:
-        done_epochs, step, loss_history, epoch_losses = _load_checkpoint(last, model, optimizer, plan, digest)
+    if resume and (last := last_checkpoint(checkpoints)) is not None:
+        done_epochs, step, loss_history, epoch_losses = load_checkpoint(last, model, optimizer, config, digest)
     elif not resume:
         shutil.rmtree(checkpoints, ignore_errors=True)
     if device.type == "cuda":
@@ -125,15 +134,15 @@ def train(
     tokens_seen, eval_loss = 0, None
     started = time.perf_counter()
     with _progress_bar(progress, total_steps, step) as advance:
-        for epoch in range(done_epochs + 1, plan.epochs + 1):
+        for epoch in range(done_epochs + 1, config.epochs + 1):
             model.train()
-            order = _epoch_order(len(examples), plan.seed, epoch)
+            order = _epoch_order(len(examples), config.seed, epoch)
             loss_sum, supervised = 0.0, 0
             for start in range(0, len(order), per_step):
                 batch = [examples[i] for i in order[start : start + per_step]]
-                lr = learning_rate_at(step, total_steps, plan.learning_rate)
+                lr = learning_rate_at(step, total_steps, config.learning_rate)
                 batch_loss, batch_supervised, batch_tokens = _optimizer_step(
-                    torch, model, optimizer, batch, plan, lr, device, tokenizer.pad_token_id
+                    torch, model, optimizer, batch, config, lr, device, tokenizer.pad_token_id
                 )
                 step += 1
                 loss_sum += batch_loss * batch_supervised
@@ -148,14 +157,14 @@ def train(
             if eval_examples:
                 eval_loss = _eval_loss(torch, model, eval_examples, device, tokenizer.pad_token_id)
                 metrics["eval_loss"] = eval_loss
-            _save_checkpoint(checkpoints, epoch, model, optimizer, plan, digest, step, total_steps,
+            save_checkpoint(checkpoints, epoch, model, optimizer, config, digest, step, total_steps,
                              loss_history, epoch_losses)
             if on_epoch is not None:
                 on_epoch(epoch, metrics)
     train_seconds = time.perf_counter() - started
 
     # --- cleanup -------------------------------------------------------------------------------
-    adapter_dir = _save_adapter(model, output_dir / "adapter")
+    adapter_dir = save_adapter(model, output_dir / "adapter")
     model.eval()
     model.config.use_cache = True  # off for training; generation wants its KV cache back
     peak_vram = peak_reserved = None
@@ -187,36 +196,6 @@ def learning_rate_at(step: int, total_steps: int, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
 
 
-def encode_conversation(tokenizer, conversation: list[dict], max_seq_length: int) -> tuple[list[int], list[int]]:
-    """(input_ids, labels) for one conversation rendered exactly as at inference.
-
-    Labels are IGNORE on every token but an assistant turn's content and the end-of-turn token
-    after it, so the model learns what to answer and when to stop, never to write the user's part.
-    """
-    text = tokenizer.apply_chat_template(conversation, tokenize=False)
-    eos = tokenizer.eos_token or ""
-    spans = []
-    for i, message in enumerate(conversation):
-        if message["role"] != "assistant":
-            continue
-        prompt = tokenizer.apply_chat_template(conversation[:i], tokenize=False, add_generation_prompt=True)
-        through = tokenizer.apply_chat_template(conversation[: i + 1], tokenize=False)
-        if not (through.startswith(prompt) and text.startswith(through)):
-            raise BadInput("model: its chat template does not render a conversation turn by turn; "
-                           "hyp cannot tell the assistant's tokens apart")
-        answer = through[len(prompt) :]
-        end = answer.find(eos, len(message["content"])) if eos else -1
-        end = end + len(eos) if end >= 0 else len(answer.rstrip())
-        spans.append((len(prompt), len(prompt) + end))
-    encoded = tokenize_chat_text(tokenizer, text, return_offsets_mapping=True)
-    ids = encoded["input_ids"][:max_seq_length]
-    labels = [
-        token if end > start and any(start < stop and end > begin for begin, stop in spans) else IGNORE
-        for token, (start, end) in zip(ids, encoded["offset_mapping"], strict=False)
-    ]
-    return ids, labels
-
-
 # ---------------------------------------------------------------------------------------------------
 # setup
 
@@ -242,45 +221,6 @@ def _use_the_cpus_we_have(torch) -> None:
 def _encode_all(tokenizer, conversations, max_seq_length):
     encoded = (encode_conversation(tokenizer, c, max_seq_length) for c in conversations)
     return [(ids, labels) for ids, labels in encoded if any(label != IGNORE for label in labels)]
-
-
-def _with_lora(model, plan: TrainingPlan):
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-
-    if plan.quantization == "4bit":
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
-    model.config.use_cache = False
-    config = LoraConfig(
-        r=plan.lora_r,
-        lora_alpha=plan.lora_alpha,
-        lora_dropout=plan.lora_dropout,
-        target_modules=list(plan.target_modules) if plan.target_modules else "all-linear",
-        bias="none",
-        task_type="CAUSAL_LM",
-    )
-    import warnings
-
-    import torch
-
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
-        # peft still calls a transformers method deprecated for v6; nothing for a user to act on.
-        warnings.filterwarnings("ignore", category=FutureWarning)
-        torch.manual_seed(plan.seed)  # the adapter's initial weights are part of the replicate
-        model = get_peft_model(model, config)
-    torch.manual_seed(plan.seed)  # dropout masks
-    random.seed(plan.seed)
-    return model
-
-
-def _optimizer(model, plan: TrainingPlan):
-    import torch
-
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    if plan.quantization == "4bit":
-        import bitsandbytes
-
-        return bitsandbytes.optim.PagedAdamW8bit(parameters, lr=plan.learning_rate, weight_decay=0.0)
-    return torch.optim.AdamW(parameters, lr=plan.learning_rate, weight_decay=0.0)
 
 
 def _digest(model_name: str, conversations) -> str:
@@ -319,7 +259,7 @@ def _summed_loss(torch, model, input_ids, labels, attention):
     )
 
 
-def _optimizer_step(torch, model, optimizer, batch, plan, lr, device, pad_id):
+def _optimizer_step(torch, model, optimizer, batch, config, lr, device, pad_id):
     """One optimizer step over up to batch_size × grad_accum examples; (mean loss, supervised, tokens).
 
     The loss is summed over every supervised token of the whole step and divided once by their
@@ -329,11 +269,11 @@ def _optimizer_step(torch, model, optimizer, batch, plan, lr, device, pad_id):
     tokens = sum(len(ids) for ids, _ in batch)
     # On the CPU the accumulated micro-batches run as one: the gradient is the same sum, and one
     # larger product is faster than four small ones. On CUDA micro-batches bound the memory.
-    micro = len(batch) if device.type == "cpu" else plan.batch_size
+    micro = len(batch) if device.type == "cpu" else config.batch_size
     total = 0.0
     for start in range(0, len(batch), micro):
         input_ids, labels, attention = _collate(torch, batch[start : start + micro], pad_id, device)
-        with _compute_precision(torch, device):
+        with compute_precision(torch, device):
             loss = _summed_loss(torch, model, input_ids, labels, attention) / supervised
         loss.backward()
         total += loss.item()
@@ -345,44 +285,10 @@ def _optimizer_step(torch, model, optimizer, batch, plan, lr, device, pad_id):
     return total, supervised, tokens
 
 
-def _compute_precision(torch, device):
-    """bf16 autocast on CUDA, as the Trainer's `bf16=True` does: the LoRA weights (and, under QLoRA,
-    the norms peft keeps in float32) stay float32 for the optimizer while the matmuls run in bf16.
-    The CPU trains in float32 throughout: bf16 there is slower and less exact."""
-    import contextlib
-
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-CUDA_MEMORY_ENV = "HYP_CUDA_MEMORY_GB"
-
-
-def cap_cuda_memory(torch, device) -> float | None:
-    """Cap this process's share of the GPU at $HYP_CUDA_MEMORY_GB, to reproduce a smaller card (the
-    user's 4 GB RTX 3050) on a large one: past the cap PyTorch raises OutOfMemoryError as that card
-    would. Returns the cap in GB, or None when the variable is unset."""
-    import os
-
-    value = os.environ.get(CUDA_MEMORY_ENV)
-    if not value:
-        return None
-    try:
-        cap = float(value)
-    except ValueError:
-        raise BadInput(f"{CUDA_MEMORY_ENV}: {value!r} is not a number of GB") from None
-    total = torch.cuda.get_device_properties(device).total_memory / 2**30
-    if not 0 < cap <= total:
-        raise BadInput(f"{CUDA_MEMORY_ENV}: {cap} GB, expected more than 0 and at most this GPU's {total:.1f} GB")
-    torch.cuda.set_per_process_memory_fraction(cap / total, device)
-    return cap
-
-
 def _eval_loss(torch, model, examples, device, pad_id, batch_size: int = 8) -> float:
     model.eval()
     loss_sum, count = 0.0, 0
-    with torch.no_grad(), _compute_precision(torch, device):
+    with torch.no_grad(), compute_precision(torch, device):
         for start in range(0, len(examples), batch_size):
             input_ids, labels, attention = _collate(torch, examples[start : start + batch_size], pad_id, device)
             loss_sum += _summed_loss(torch, model, input_ids, labels, attention).item()
@@ -418,85 +324,7 @@ class _progress_bar:
 
 
 # ---------------------------------------------------------------------------------------------------
-# checkpoints and cleanup
-
-_RESUMABLE_FIELDS = ("batch_size", "grad_accum", "learning_rate", "lora_r", "lora_alpha", "max_seq_length",
-                     "seed", "lora_dropout", "target_modules", "quantization")
-
-
-def _save_checkpoint(checkpoints: Path, epoch, model, optimizer, plan, digest, step, total_steps,
-                     loss_history, epoch_losses) -> None:
-    """output_dir/checkpoints/epoch-N, complete or absent: written beside it, then renamed."""
-    import torch
-
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    staging = checkpoints / f".epoch-{epoch}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging)
-    torch.save(
-        {
-            "epoch": epoch,
-            "step": step,
-            "scheduler": {"step": step, "total_steps": total_steps},  # learning_rate_at is pure
-            "optimizer": optimizer.state_dict(),
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "python": random.getstate(),
-            },
-            "plan": asdict(plan),
-            "digest": digest,
-            "loss_history": loss_history,
-            "epoch_losses": epoch_losses,
-        },
-        staging / "training_state.pt",
-    )
-    final = checkpoints / f"epoch-{epoch}"
-    shutil.rmtree(final, ignore_errors=True)
-    os.rename(staging, final)
-    for older in checkpoints.glob("epoch-*"):  # only the newest is needed to resume
-        if older != final:
-            shutil.rmtree(older, ignore_errors=True)
-
-
-def _last_checkpoint(checkpoints: Path) -> Path | None:
-    complete = [p for p in checkpoints.glob("epoch-*") if (p / "training_state.pt").is_file()]
-    return max(complete, key=lambda p: int(p.name.split("-")[1]), default=None)
-
-
-def _load_checkpoint(path: Path, model, optimizer, plan, digest):
-    import torch
-    from peft import set_peft_model_state_dict
-    from peft.utils import load_peft_weights
-
-    state = torch.load(path / "training_state.pt", weights_only=False)
-    saved = state["plan"]
-    if isinstance(saved.get("target_modules"), list):
-        saved["target_modules"] = tuple(saved["target_modules"])
-    changed = [f"{key} {saved.get(key)!r} → {getattr(plan, key)!r}" for key in _RESUMABLE_FIELDS
-               if saved.get(key) != getattr(plan, key)]
-    if changed:
-        raise BadInput(f"resume: {path} was trained with another plan ({'; '.join(changed)}); "
-                       "run without resume to start over")
-    if state["digest"] != digest:
-        raise BadInput(f"resume: {path} was trained on another model or dataset; run without resume")
-    device = next(model.parameters()).device
-    set_peft_model_state_dict(model, load_peft_weights(str(path), device=str(device)))
-    optimizer.load_state_dict(state["optimizer"])
-    torch.set_rng_state(state["rng"]["torch"])
-    if state["rng"]["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-    random.setstate(state["rng"]["python"])
-    return state["epoch"], state["step"], list(state["loss_history"]), list(state["epoch_losses"])
-
-
-def _save_adapter(model, adapter_dir: Path) -> Path:
-    staging = adapter_dir.with_name(f".{adapter_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging)
-    shutil.rmtree(adapter_dir, ignore_errors=True)
-    os.rename(staging, adapter_dir)
-    return adapter_dir
+# cleanup
 
 
 def _peak_rss_gb() -> float:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from hyp.files import write_atomic
 from hyp.hypotheses.lab import Lab
-from hyp.trackers.base import owner_is_gone
-from hyp.trackers.observations import Results, metric_sources, results_from_runs
-from hyp.trackers.sqlite_reader import sqlite_path
+from hyp.results.observations import metric_sources, results_from_runs
+from hyp.results.results import Results
+from hyp.store.base import owner_is_gone
+from hyp.store.sqlite_reader import sqlite_path
 
 INDEX_VERSION = 2
 
@@ -85,6 +86,22 @@ def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
     for r in runs:
         if r.hypothesis_id:
             by_id.setdefault(r.hypothesis_id, []).append(r)
+    results = _results_of(lab, tracker, by_id)
+    if fp is not None:
+        payload = {"version": INDEX_VERSION, "store": lab.tracking_uri, "fingerprint": fp,
+                   "hypotheses": {hid: r.to_json() for hid, r in results.items()}}
+        lab.state_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(_index_path(lab), json.dumps(payload, ensure_ascii=False))
+    return results
+
+
+def store_results(lab: Lab, tracker, hid: str) -> Results:
+    """One hypothesis's results read from the store itself, never from the index (a lock check
+    before logging new results must not trust a cache)."""
+    return _results_of(lab, tracker, {hid: tracker.runs(hid, data=False)}).get(hid, Results())
+
+
+def _results_of(lab: Lab, tracker, by_id: dict[str, list]) -> dict[str, Results]:
     needed = [run_id for hruns in by_id.values() for run_id in metric_sources(hruns)]
     metrics = tracker.latest_metrics(needed) if needed else {}
     by_id = {hid: [replace(r, metrics=metrics[r.run_id]) if r.run_id in metrics else r for r in hruns]
@@ -96,11 +113,6 @@ def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
         res.locked = _locked_content(lab, tracker, res, previous.get(hid))
         res.amendments = [_full_amendment(tracker, res, a) for a in res.amendments]
         results[hid] = res
-    if fp is not None:
-        payload = {"version": INDEX_VERSION, "store": lab.tracking_uri, "fingerprint": fp,
-                   "hypotheses": {hid: r.to_json() for hid, r in results.items()}}
-        lab.state_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(_index_path(lab), json.dumps(payload, ensure_ascii=False))
     return results
 
 
@@ -145,6 +157,6 @@ def load_results(lab: Lab, tracker=None) -> dict[str, Results]:
         cached = read_index(lab)
         if cached is not None:
             return cached
-    from hyp.trackers import open_tracker
+    from hyp.store import open_tracker
 
     return rebuild_index(lab, tracker or open_tracker(lab))

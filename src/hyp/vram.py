@@ -1,4 +1,5 @@
-"""`hyp estimate`: the peak GPU memory a configuration needs, from the model's config alone.
+"""The peak GPU memory (and a rough time) a training configuration needs, from the model's config
+alone: what `hyp estimate` shows, and what `hyp sweep` checks against the VRAM limit before a trial.
 
 Nothing here loads weights or imports torch: the shape (config.json) and the training values are
 enough. The figure is for training on a CUDA GPU, the device the VRAM limit is about; every
@@ -12,7 +13,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from hyp.builtin_tiny.build import NAME as BUILTIN_TINY
+from hyp.builtin_tiny.build import SHAPE as BUILTIN_SHAPE
 from hyp.errors import BadInput
+from hyp.hypotheses.schema import synthetic_needed
 
 GB = 2**30  # hyp's "GB" everywhere (peak_vram_gb too) is torch's GiB: bytes / 2**30
 
@@ -78,9 +82,6 @@ REFERENCE_GPU = "an RTX 3050 laptop GPU"
 REFERENCE_GPU_TFLOPS = 3.0
 CHARS_PER_TOKEN = 4.0  # Llama-family tokenizers on English chat
 
-# Linear layers of a Llama-style decoder, as peft's "all-linear" finds them (lm_head excluded).
-ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
 
 @dataclass(frozen=True)
 class Shape:
@@ -104,7 +105,7 @@ class Shape:
         return self.kv_heads * self.head_dim
 
     def linear_shapes(self) -> dict[str, tuple[int, int]]:
-        """(in, out) of each linear layer in one decoder layer."""
+        """(in, out) of each linear layer in one decoder layer: those peft's "all-linear" adapts."""
         h, i = self.hidden, self.intermediate
         return {"q_proj": (h, self.q_dim), "k_proj": (h, self.kv_dim), "v_proj": (h, self.kv_dim),
                 "o_proj": (self.q_dim, h), "gate_proj": (h, i), "up_proj": (h, i), "down_proj": (i, h)}
@@ -128,7 +129,7 @@ class Shape:
 
 
 @dataclass(frozen=True)
-class Estimate:
+class VramEstimate:
     vram_gb: float
     weights_gb: float
     adapter_gb: float
@@ -146,18 +147,13 @@ class Estimate:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def lora_params(shape: Shape, r: int, target_modules: tuple[str, ...] | None = None) -> int:
-    """Trainable parameters of LoRA rank r on the target modules (default: every linear layer)."""
-    targets = target_modules or ALL_LINEAR
-    unknown = [t for t in targets if t not in ALL_LINEAR]
-    if unknown:
-        raise BadInput(f"target_modules: {', '.join(unknown)}: not a linear layer of a Llama-style model "
-                       f"({', '.join(ALL_LINEAR)})")
-    return shape.layers * sum(r * (a + b) for name, (a, b) in shape.linear_shapes().items() if name in targets)
+def lora_params(shape: Shape, r: int) -> int:
+    """Trainable parameters of LoRA rank r on every linear layer, as the recipe puts it."""
+    return shape.layers * sum(r * (a + b) for a, b in shape.linear_shapes().values())
 
 
-def estimate(shape: Shape, *, quantization: str, batch_size: int, max_seq_length: int, lora_r: int,
-             target_modules: tuple[str, ...] | None = None) -> Estimate:
+def estimate_vram(shape: Shape, *, quantization: str, batch_size: int, max_seq_length: int,
+                  lora_r: int) -> VramEstimate:
     """Peak VRAM of one LoRA (none) or QLoRA (4bit) training step, as hyp's recipe runs it on CUDA.
 
     The sequence is taken at max_seq_length: the longest batch sets the peak.
@@ -168,7 +164,7 @@ def estimate(shape: Shape, *, quantization: str, batch_size: int, max_seq_length
             * BYTES_UNQUANTIZED_IN_4BIT
     else:
         weights = shape.params * BYTES_BF16
-    trainable = lora_params(shape, lora_r, target_modules)
+    trainable = lora_params(shape, lora_r)
     adapter = trainable * BYTES_ADAPTER
     gradients = trainable * BYTES_ADAPTER_GRAD
     optimizer = trainable * (BYTES_ADAMW_8BIT if qlora else BYTES_ADAMW)
@@ -187,7 +183,7 @@ def estimate(shape: Shape, *, quantization: str, batch_size: int, max_seq_length
         activations = tokens * shape.layers * per_layer + logits
     allocated = weights + adapter + gradients + optimizer + activations
     overhead = allocated * ALLOCATOR_OVERHEAD + CUDA_CONTEXT_GB * GB
-    return Estimate(
+    return VramEstimate(
         vram_gb=(allocated + overhead) / GB, weights_gb=weights / GB, adapter_gb=adapter / GB,
         gradients_gb=gradients / GB, optimizer_gb=optimizer / GB, activations_gb=activations / GB,
         overhead_gb=overhead / GB, params=shape.params + trainable, trainable_params=trainable,
@@ -195,14 +191,14 @@ def estimate(shape: Shape, *, quantization: str, batch_size: int, max_seq_length
     )
 
 
-def estimate_hypothesis(hyp, lab_root: Path, cache_dir: Path) -> Estimate:
+def estimate_hypothesis(hyp, lab_root: Path, cache_dir: Path) -> VramEstimate:
     """The estimate for a hypothesis's experiment (with any sweep values already applied)."""
     from dataclasses import replace
 
     model, t = hyp.experiment.model, hyp.experiment.training
     shape = model_shape(model.name, cache_dir)
-    memory = estimate(shape, quantization=model.quantization, batch_size=t.batch_size,
-                      max_seq_length=t.max_seq_length, lora_r=t.lora_r)
+    memory = estimate_vram(shape, quantization=model.quantization, batch_size=t.batch_size,
+                           max_seq_length=t.max_seq_length, lora_r=t.lora_r)
     tokens = tokens_per_epoch(hyp, Path(lab_root))
     if tokens is None:
         return memory
@@ -219,8 +215,6 @@ def tokens_per_epoch(hyp, lab_root: Path) -> float | None:
     """Tokens one epoch trains on, counted roughly from the data files' characters (the mix is
     selected by quality score, but its mean length is close to the file's)."""
     ds, cap = hyp.experiment.dataset, hyp.experiment.training.max_seq_length
-    from hyp.experiments.data import synthetic_needed
-
     curated = _conversation_tokens(lab_root / ds.curated.path, cap)
     if not curated:
         return None
@@ -247,8 +241,6 @@ def _conversation_tokens(path: Path, cap: int) -> list[float]:
 
 def model_shape(name: str, cache_dir: Path) -> Shape:
     """The shape of model `name` from its config.json, found locally; never downloads anything."""
-    from hyp.experiments.models import BUILTIN_TINY
-
     if name == BUILTIN_TINY:
         return _builtin_shape()
     path = Path(name).expanduser()
@@ -287,8 +279,7 @@ def shape_from_config(config: dict, source: str) -> Shape:
 
 def _builtin_shape() -> Shape:
     # builtin:tiny's shape is fixed in code, so estimating it never needs the (slow) build.
-    from hyp.experiments.models import _BUILTIN_SHAPE as s
-
+    s = BUILTIN_SHAPE
     return Shape(hidden=s["hidden"], layers=s["layers"], heads=s["heads"], kv_heads=s["kv_heads"],
                  head_dim=s["hidden"] // s["heads"], intermediate=s["intermediate"], vocab=s["vocab"],
                  tied_embeddings=False)

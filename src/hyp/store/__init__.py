@@ -2,7 +2,7 @@
 
 
 def open_tracker(lab):
-    from hyp.trackers.mlflow_store import MlflowTracker
+    from hyp.store.mlflow_store import MlflowTracker
 
     # A tracking server keeps its own artifacts; a database store keeps them in the lab.
     uri = lab.tracking_uri

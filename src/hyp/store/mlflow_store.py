@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 from hyp.errors import BadInput
-from hyp.trackers.base import DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags
-from hyp.trackers.secrets import TEXT_SUFFIXES, has_secret, redact
-from hyp.trackers.sqlite_reader import SqliteReader
+from hyp.store.base import DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags
+from hyp.store.secrets import TEXT_SUFFIXES, has_secret, redact
+from hyp.store.sqlite_reader import SqliteReader
 
 MAX_PARAM = 6000  # MLflow rejects longer param values; longer ones are shortened with a hash
 

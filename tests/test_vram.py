@@ -1,4 +1,4 @@
-"""`hyp estimate`: peak VRAM from a model's config alone, in SPEC §5's JSON shape."""
+"""The VRAM estimate and `hyp estimate`: peak VRAM from a model's config alone, in SPEC §5's JSON shape."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import H003_YAML, hypothesis_text, make_lab, run_hyp
-from hyp.sweeps.estimate import estimate, shape_from_config
+from hyp.vram import estimate_vram, shape_from_config
 
 # TinyLlama-1.1B's config.json as published (the fields memory depends on).
 TINYLLAMA = {"model_type": "llama", "hidden_size": 2048, "num_hidden_layers": 22, "num_attention_heads": 32,
@@ -52,10 +52,10 @@ def test_tinyllama_qlora_estimate_is_near_the_users_measured_peak(tmp_path):
 
 def test_quantization_batch_and_sequence_move_the_estimate_the_right_way():
     shape = shape_from_config(TINYLLAMA, "config.json")
-    qlora = estimate(shape, quantization="4bit", batch_size=2, max_seq_length=512, lora_r=16)
-    bf16 = estimate(shape, quantization="none", batch_size=2, max_seq_length=512, lora_r=16)
-    longer = estimate(shape, quantization="4bit", batch_size=4, max_seq_length=1024, lora_r=16)
-    wider = estimate(shape, quantization="4bit", batch_size=2, max_seq_length=512, lora_r=64)
+    qlora = estimate_vram(shape, quantization="4bit", batch_size=2, max_seq_length=512, lora_r=16)
+    bf16 = estimate_vram(shape, quantization="none", batch_size=2, max_seq_length=512, lora_r=16)
+    longer = estimate_vram(shape, quantization="4bit", batch_size=4, max_seq_length=1024, lora_r=16)
+    wider = estimate_vram(shape, quantization="4bit", batch_size=2, max_seq_length=512, lora_r=64)
 
     # bf16 weights take 2 bytes a parameter: 2.05 GiB for TinyLlama, twice QLoRA's.
     assert bf16.weights_gb == pytest.approx(shape.params * 2 / 2**30)
@@ -67,7 +67,7 @@ def test_quantization_batch_and_sequence_move_the_estimate_the_right_way():
 
 
 def test_training_time_follows_the_users_report():
-    from hyp.sweeps.estimate import training_seconds
+    from hyp.vram import training_seconds
 
     # 148 conversations × 6 epochs took about 9 minutes on the user's RTX 3050; ~350 tokens each.
     seconds = training_seconds(shape_from_config(TINYLLAMA, "config.json"), 148 * 6 * 350, checkpointed=True)

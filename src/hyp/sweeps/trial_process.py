@@ -13,19 +13,20 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hyp.errors import BadInput
 
 # What the server imports once, for every trial it forks.
 PRELOAD = ["torch", "transformers", "peft", "mlflow", "hyp.experiments.recipes.lora", "hyp.experiments.evaluation",
-           "hyp.trackers.mlflow_store"]
+           "hyp.store.mlflow_store"]
 
 
 @dataclass(frozen=True)
 class TrialSpec:
     lab_root: str
     hid: str
-    overrides: list[str]  # the trial's values as `--set` assignments
+    values: dict[str, Any]  # the trial's values, typed as the sampler gave them
     run_id: str  # the MLflow child run, created by the worker
     workdir: str
     metric: str  # what is reported per epoch: eval_loss or epoch_train_loss
@@ -69,9 +70,9 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
     import torch
     import tqdm
 
-    from hyp.experiments.run import data_metrics, dataset_record, plan, train_and_evaluate
+    from hyp.experiments.run import data_metrics, dataset_record, prepare, train_and_evaluate
     from hyp.hypotheses.lab import Lab
-    from hyp.trackers import open_tracker
+    from hyp.store import open_tracker
 
     # OMP_NUM_THREADS, when set, still caps the share: oversubscribed threads spin and slow down.
     torch.set_num_threads(max(1, min(torch.get_num_threads(), spec.threads)))
@@ -79,7 +80,7 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
     # releasing (the resource tracker then warns); one process needs only a thread lock.
     tqdm.tqdm.set_lock(threading.RLock())
     lab = Lab(Path(spec.lab_root))
-    p = plan(lab, spec.hid, replicates=1, overrides=spec.overrides)
+    p = prepare(lab, spec.hid, replicates=1, values=spec.values)
     tracker = open_tracker(lab)
     tracker.log_dataset(spec.run_id, dataset_record(lab, p))
     data = data_metrics(p)

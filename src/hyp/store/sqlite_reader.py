@@ -20,7 +20,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from hyp.trackers.base import RunRecord
+from hyp.store.base import RunRecord
 
 COLUMNS = {
     "experiments": {"experiment_id", "name", "artifact_location", "lifecycle_stage"},

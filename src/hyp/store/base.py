@@ -127,3 +127,14 @@ def tracked_run(tracker: Tracker, **kwargs) -> Iterator[str]:
         raise
     else:
         tracker.end_run(run_id, "FINISHED")
+
+
+def log_json(tracker: Tracker, run_id: str, name: str, data, artifact_path: str | None = None) -> None:
+    """Log `data` as a JSON artifact named `name`."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        tracker.log_artifact(run_id, path, artifact_path)

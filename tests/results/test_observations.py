@@ -2,8 +2,8 @@
 
 import json
 
-from hyp.trackers.base import RunRecord
-from hyp.trackers.observations import Results, results_from_runs
+from hyp.results.observations import Results, results_from_runs
+from hyp.store.base import RunRecord
 
 
 def run(run_id, start, kind="record", status="FINISHED", parent=None, metrics=None, **tags):
@@ -14,27 +14,67 @@ def run(run_id, start, kind="record", status="FINISHED", parent=None, metrics=No
 
 def test_no_runs_no_results():
     res = results_from_runs([])
-    assert (res.result_run_id, res.observations, res.lock_sha, res.running) == (None, {}, None, [])
+    assert (res.result_run_id, res.evidence, res.lock_sha, res.running) == (None, [], None, [])
 
 
-def test_the_latest_finished_result_run_counts_alone():
+def scores(res):
+    return [u["score"] for u in res.evidence if "score" in u]
+
+
+def test_every_finished_result_is_pooled_never_the_latest_alone():
     res = results_from_runs([
-        run("a", 1, metrics={"score": 5.0, "points": 32}),
-        run("b", 2, metrics={"score": 9.5}),
-        run("c", 3, status="FAILED", metrics={"score": 1.0}),
-        run("d", 4, status="KILLED", metrics={"score": 2.0}),
+        run("a", 1, metrics={"score": 5.0, "points": 32}, hyp_lock="x"),
+        run("b", 2, metrics={"score": 9.5}, hyp_lock="x"),
+        run("c", 3, status="FAILED", metrics={"score": 1.0}, hyp_lock="x"),
+        run("d", 4, status="KILLED", metrics={"score": 2.0}, hyp_lock="x"),
         run("e", 5, kind="trial", metrics={"score": 3.0}),
     ])
     assert res.result_run_id == "b"
-    assert res.observations == {"score": [9.5]}  # nothing of 'a' leaks in
+    assert scores(res) == [5.0, 9.5]  # failed, killed and trial runs are no evidence
+    assert [a.run_id for a in res.attempts] == ["a", "b"]
     assert res.runs == 5
 
 
-def test_replicates_of_the_latest_run_are_the_observations():
+def test_an_unrelated_record_does_not_push_a_hypothesis_back_to_pending():
+    res = results_from_runs([run("a", 1, metrics={"score": 9.4}, hyp_lock="x"),
+                             run("b", 2, metrics={"tokens": 12.0}, hyp_lock="x")])
+    assert scores(res) == [9.4]
+
+
+def test_a_superseded_result_leaves_the_evidence_but_stays_listed():
     res = results_from_runs([
-        run("old", 1, kind="run"),
+        run("a", 1, metrics={"score": 2.0}, hyp_lock="x"),
+        run("b", 2, metrics={"score": 9.0}, hyp_lock="x", hyp_supersedes="a", hyp_supersede_reason="bad eval"),
+        run("c", 3, status="FAILED", metrics={"score": 1.0}, hyp_lock="x", hyp_supersedes="b",
+            hyp_supersede_reason="x"),
+    ])
+    assert scores(res) == [9.0]  # a failed run supersedes nothing
+    first = res.attempts[0]
+    assert (first.evidence, first.superseded_by, first.supersede_reason) == (False, "b", "bad eval")
+
+
+def test_runs_with_set_deviations_are_listed_beside_the_evidence():
+    deviation = json.dumps([{"key": "training.epochs", "registered": 6, "used": 2}])
+    more = json.dumps([{"key": "replicates", "registered": 1, "used": 3}])
+    res = results_from_runs([run("a", 1, metrics={"score": 9.0}, hyp_lock="x", hyp_deviations=deviation),
+                             run("b", 2, metrics={"score": 5.0}, hyp_lock="x", hyp_deviations=more)])
+    assert scores(res) == [5.0]  # more replicates are not a deviation
+    assert res.attempts[0].evidence is False and res.attempts[0].deviations[0]["key"] == "training.epochs"
+
+
+def test_deleted_or_unlocked_result_runs_are_tampering():
+    assert results_from_runs([run("a", 1, metrics={"score": 1.0})]).tampering  # results without a lock
+    gap = results_from_runs([run("b", 2, metrics={"score": 1.0}, hyp_lock="x", hyp_seq="2")])
+    assert "deleted" in gap.tampering[0]
+    whole = results_from_runs([run("a", 1, hyp_lock="x", hyp_seq="1"), run("b", 2, hyp_lock="x", hyp_seq="2")])
+    assert whole.tampering == []
+
+
+def test_replicates_of_every_run_are_the_evidence():
+    res = results_from_runs([
+        run("old", 1, kind="run", hyp_lock="x"),
         run("old-1", 2, kind="replicate", parent="old", metrics={"score": 1.0}),
-        run("p", 3, kind="run", metrics={"score": 9.0}),
+        run("p", 3, kind="run", metrics={"score": 9.0}, hyp_lock="x"),
         run("p-1", 4, kind="replicate", parent="p", metrics={"score": 8.5}),
         run("p-2", 5, kind="replicate", parent="p", metrics={"score": 9.0}),
         run("p-3", 6, kind="replicate", parent="p", metrics={"score": 9.5}),
@@ -42,7 +82,7 @@ def test_replicates_of_the_latest_run_are_the_observations():
     ])
     assert res.result_run_id == "p"
     assert res.child_run_ids == ["p-1", "p-2", "p-3"]
-    assert sorted(res.observations["score"]) == [8.5, 9.0, 9.5]
+    assert sorted(scores(res)) == [1.0, 8.5, 9.0, 9.5]
 
 
 def test_the_first_locking_run_holds_the_lock():

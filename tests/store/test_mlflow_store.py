@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from hyp.errors import BadInput
-from hyp.trackers.base import DatasetRecord, process_tags, tracked_run
-from hyp.trackers.mlflow_store import MAX_PARAM, MlflowTracker
+from hyp.store.base import DatasetRecord, process_tags, tracked_run
+from hyp.store.mlflow_store import MAX_PARAM, MlflowTracker
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from hyp.trackers.base import DatasetRecord
-from hyp.trackers.mlflow_store import MlflowTracker
-from hyp.trackers.sqlite_reader import SqliteReader
+from hyp.store.base import DatasetRecord
+from hyp.store.mlflow_store import MlflowTracker
+from hyp.store.sqlite_reader import SqliteReader
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_artifacts_are_read_from_the_local_artifact_store(store, tmp_path):
 
 def test_reading_a_sqlite_store_does_not_import_mlflow(store):
     uri, _, _ = store
-    code = ("import sys; from hyp.trackers.mlflow_store import MlflowTracker; "
+    code = ("import sys; from hyp.store.mlflow_store import MlflowTracker; "
             f"t = MlflowTracker({uri!r}, 'reads'); runs = t.runs('H001'); "
             "t.metric_history(runs[1].run_id, 'train_loss'); "
             "print(len(runs), 'mlflow' in sys.modules, 'sqlalchemy' in sys.modules)")

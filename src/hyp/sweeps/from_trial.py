@@ -13,9 +13,9 @@ def trial_changes(lab: Lab, ref: str) -> tuple[str, dict[str, Any]]:
 
     Only a complete, feasible trial qualifies: its values are the ones that trained and fitted.
     """
+    from hyp.store.secrets import redact
+    from hyp.store.sqlite_reader import sqlite_path
     from hyp.sweeps.study import ATTR_HYPOTHESIS, open_storage
-    from hyp.trackers.secrets import redact
-    from hyp.trackers.sqlite_reader import sqlite_path
 
     name, sep, number = ref.rpartition(":")
     if not sep or not name or not number.isdigit():

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from conftest import run_hyp
-from hyp.trackers.mlflow_store import MlflowTracker
-from hyp.trackers.secrets import redact, secrets
+from hyp.store.mlflow_store import MlflowTracker
+from hyp.store.secrets import redact, secrets
 
 TOKEN = "hf_Zq8dK2pLx91mVt"
 ENV = {"HF_TOKEN": TOKEN, "WANDB_API_KEY": "0123456789abcdef", "MY_SECRET": "s3cr3t-value",

@@ -1,0 +1,61 @@
+"""What the report says about the evidence: its interval, what it rests on, every attempt, and
+comparisons with a paired interval (the words better/worse only when the interval excludes 0)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hyp.display import fmt
+from hyp.reports.compare import difference, verdict_of_difference
+from hyp.results.judged import Judged
+
+
+def interval_text(e, form=fmt) -> str:
+    """" (95% CI a–b, 2 results × 8 questions)", or " (point)" for one number judged as it is."""
+    if e is None:
+        return ""
+    if e.point:
+        return " (point)"
+    rests = f"{e.n} result{'s' if e.n != 1 else ''}" + (f" × {e.questions} questions" if e.questions else "")
+    return f" (95% CI {form(e.low)}–{form(e.high)}, {rests})"
+
+
+def gain(base: Judged, other: Judged, metric: str = "score") -> dict | None:
+    """`other` − `base` over their pooled evidence, with its interval and the words it allows."""
+    g = difference(base.results.evidence, other.results.evidence, metric)
+    if g is None:
+        return None
+    words = verdict_of_difference(g)
+    if g.method == "point":
+        interval = "no interval: too few results to tell"
+    else:
+        paired = "paired by question" if g.questions else "over results"
+        interval = f"95% CI {g.low:+.2f} to {g.high:+.2f}, {paired}"
+    return {"estimate": g.estimate, "low": g.low, "high": g.high, "words": words,
+            "text": f"{g.estimate:+.2f} ({interval}): {words}"}
+
+
+def attempts(judged: Judged) -> list[dict]:
+    rows = []
+    for a in judged.results.attempts:
+        if a.superseded_by:
+            counts = f"no: superseded by `{a.superseded_by[:8]}` ({a.supersede_reason})"
+        elif a.deviations:
+            counts = "no: deviates from the registration (" + ", ".join(
+                f"{d.get('key')} {fmt(d.get('registered'))} → {fmt(d.get('used'))}" for d in a.deviations) + ")"
+        else:
+            counts = "yes"
+        rows.append({"run": a.run_id[:8], "kind": a.kind, "units": a.units, "score": a.score, "counts": counts,
+                     "date": dt.datetime.fromtimestamp(a.start_time / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")})
+    return rows
+
+
+def more_runs_text(judged: Judged) -> str | None:
+    if judged.verdict.verdict != "INCONCLUSIVE":
+        return None
+    more = judged.verdict.more_replicates
+    if more:
+        return (f"The primary criterion is undecided: about {more} more replicate(s) would likely decide it "
+                f"(`hyp run {judged.hypothesis.id} --until-decided`).")
+    return ("The primary criterion is undecided, and more replicates alone would likely not decide it: the "
+            "questions disagree with each other; more questions would.")

@@ -1,0 +1,136 @@
+"""The results ledger: the one way results enter the store for a hypothesis.
+
+`result_run` checks the pre-registration lock against the store, opens the run that carries
+results (run, record, sweep), logs the hypothesis and, with the first results, its locked
+content; when the run finished, `conclude` computes the verdict once, writes it to the runs'
+`hyp.verdict` tag and rebuilds the status index once. `hyp run`, `record`, `sweep`, `score` and
+`amend` all go through here, so the sequence cannot drift between them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hyp.errors import BadInput, LockBroken
+from hyp.hypotheses.lab import Lab
+from hyp.hypotheses.lock import LockState, canonical, locked_content, sha256
+from hyp.hypotheses.params import experiment_params
+from hyp.hypotheses.schema import Hypothesis
+from hyp.results.judged import Judged, judge, lab_lock_of
+from hyp.results.results import RESULT_KINDS, SEQ_TAG, SUPERSEDE_REASON_TAG, SUPERSEDES_TAG, Results
+
+
+@dataclass
+class ResultRun:
+    """An open result run. Runs appended to `verdict_runs` take the verdict tag when it ends."""
+
+    tracker: object
+    run_id: str
+    lock: LockState
+    tags: dict[str, str]  # the run's tags; its child runs carry them too
+    results: Results  # what the store held when the run opened
+    verdict_runs: list[str] = field(default_factory=list)
+    judged: Judged | None = None  # set once concluded
+
+
+def check_lock(lab: Lab, tracker, hyp: Hypothesis) -> tuple[LockState, Results]:
+    """The lock as the store holds it; results may not be added while it is broken or changes are unrecorded."""
+    from hyp.results.index import store_results
+
+    results = store_results(lab, tracker, hyp.id)
+    lock = lab_lock_of(lab, hyp, results)
+    if lock.status == "broken":
+        raise LockBroken(f"hypotheses/{hyp.id}.yaml: the pre-registration lock is broken ({'; '.join(lock.problems)}); "
+                         "no results can be added to it")
+    if lock.status == "amended-after-results":
+        changed = ", ".join(c["field"] for c in lock.changes) or "pre-registered parts"
+        raise LockBroken(f"hypotheses/{hyp.id}.yaml: {changed} changed after results were logged; "
+                         f"record why with `hyp amend {hyp.id} --reason ...` or undo the change")
+    return lock, results
+
+
+def result_tags(lab: Lab, hyp: Hypothesis, kind: str) -> dict[str, str]:
+    tags = {"hyp.kind": kind, "hyp.lock": sha256(locked_content(hyp, lab.lock_inputs(hyp)))}
+    if hyp.parent:
+        tags["hyp.parent"] = hyp.parent
+    if hyp.version:
+        tags["hyp.version"] = hyp.version
+    return tags
+
+
+@contextmanager
+def result_run(lab: Lab, hyp: Hypothesis, *, kind: str, name: str | None = None, tags: dict | None = None,
+               params: dict | None = None, supersede: list[str] | None = None, reason: str | None = None,
+               tracker=None) -> Iterator[ResultRun]:
+    """Open a run of `kind` carrying results for `hyp` (the file as registered); conclude when it finished.
+
+    `params` defaults to the registered experiment; a run with `--set` deviations passes what ran.
+    `supersede` names earlier results this one takes out of the evidence, for `reason` (both kept).
+    A run that fails or is interrupted ends FAILED/KILLED and concludes nothing, supersedes nothing.
+    """
+    from hyp.store import open_tracker
+    from hyp.store.base import tracked_run
+
+    tracker = tracker or open_tracker(lab)
+    lock, results = check_lock(lab, tracker, hyp)
+    tags = {**result_tags(lab, hyp, kind), SEQ_TAG: str(results.locking_runs + 1), **(tags or {}),
+            **superseding(results, supersede or [], reason)}
+    with tracked_run(tracker, hypothesis_id=hyp.id, kind=kind, name=name or hyp.id, tags=tags,
+                     description=hyp.statement.strip()) as run_id:
+        tracker.log_params(run_id, experiment_params(hyp) if params is None else params)
+        _attach_hypothesis(lab, tracker, run_id, hyp, lock)
+        result = ResultRun(tracker, run_id, lock, tags, results, [run_id] if kind in RESULT_KINDS else [])
+        yield result
+    result.judged = conclude(lab, tracker, hyp, result.verdict_runs)
+
+
+def superseding(results: Results, targets: list[str], reason: str | None) -> dict[str, str]:
+    """The tags by which a new result takes earlier ones out of the evidence; bad names change nothing."""
+    if not targets:
+        if reason:
+            raise BadInput("--reason: only with --supersede RUN")
+        return {}
+    if not reason or not reason.strip():
+        raise BadInput("--supersede: say why with --reason TEXT (it is kept and shown in the report)")
+    found = []
+    for target in targets:
+        # A full run id, or its first 8+ characters as `hyp show` prints them.
+        matches = [a for a in results.attempts
+                   if a.run_id == target or (len(target) >= 8 and a.run_id.startswith(target))]
+        if len(matches) != 1:
+            known = ", ".join(a.run_id[:8] for a in results.attempts) or "none yet"
+            raise BadInput(f"--supersede {target}: not a finished result of this hypothesis (results: {known})")
+        if matches[0].superseded_by:
+            raise BadInput(f"--supersede {target}: already superseded by {matches[0].superseded_by}")
+        found.append(matches[0].run_id)
+    return {SUPERSEDES_TAG: ",".join(found), SUPERSEDE_REASON_TAG: reason.strip()}
+
+
+def _attach_hypothesis(lab: Lab, tracker, run_id: str, hyp: Hypothesis, lock: LockState) -> None:
+    """The hypothesis file as it was; with the first results, the locked content beside it and its
+    hash pinned in the lab (hypotheses/.locks/, meant to be committed with the file)."""
+    tracker.log_artifact(run_id, lab.hypothesis_path(hyp.id), "hyp")
+    if lock.status == "unlocked":
+        content = locked_content(hyp, lab.lock_inputs(hyp))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "locked.json"
+            path.write_text(canonical(content))
+            tracker.log_artifact(run_id, path, "hyp")
+        if lab.pinned_lock(hyp.id) is None:
+            lab.pin_lock(hyp.id, sha256(content), f"locked with the first results (run {run_id})")
+
+
+def conclude(lab: Lab, tracker, hyp: Hypothesis, run_ids: list[str]) -> Judged:
+    """Judge once from the store, write the verdict to the runs' hyp.verdict tag, rebuild the index once."""
+    from hyp.results import index
+
+    judged = judge(lab, hyp, index.store_results(lab, tracker, hyp.id))
+    for run_id in run_ids:
+        tracker.set_tags(run_id, {"hyp.verdict": judged.verdict.verdict})
+    # After the tags, so the index's fingerprint covers them and the next `hyp list` reads no store.
+    index.rebuild_index(lab, tracker)
+    return judged

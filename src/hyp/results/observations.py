@@ -1,0 +1,114 @@
+"""Turns the runs of one hypothesis into what the verdict needs. Pure: runs in, results out.
+
+The evidence is every finished result of the registered experiment, pooled (SPEC §7): the
+replicates of every `hyp run` and every `hyp record`. A result leaves it only when a later one
+names it with `--supersede`; a run with `--set` deviations is listed beside it, never in it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hyp.hypotheses.lock import Amendment
+from hyp.results.results import (
+    AMENDMENT_TAG,
+    LOCKING_KINDS,
+    RESULT_KINDS,
+    SEQ_TAG,
+    SUPERSEDE_REASON_TAG,
+    SUPERSEDES_TAG,
+    Attempt,
+    Results,
+)
+from hyp.store.base import RunRecord
+
+
+def results_from_runs(runs: list[RunRecord]) -> Results:
+    out = Results(runs=len(runs))
+    tops = [r for r in runs if r.parent_run_id is None]
+    locking = sorted((r for r in tops if r.kind in LOCKING_KINDS), key=lambda r: r.start_time)
+    tagged = [r for r in locking if r.tags.get("hyp.lock")]
+    if tagged:
+        out.lock_sha = tagged[0].tags["hyp.lock"]
+        out.lock_run_id = tagged[0].run_id
+    out.locking_runs = len(locking)
+    out.tampering = _tampering(locking)
+    out.amendments = _amendments(runs)
+    out.running = [{"run_id": r.run_id, **{k: v for k, v in r.tags.items() if k in ("hyp.pid", "hyp.host",
+                    "hyp.proc_start")}} for r in runs if r.status == "RUNNING"]
+
+    superseded = _superseded(tops)
+    latest = None
+    for top in sorted(_finished_results(tops), key=lambda r: r.start_time):
+        units = _units(top, runs)
+        deviations = deviations_of(top)
+        by = superseded.get(top.run_id)
+        counts = not deviations and by is None
+        scores = [u.metrics["score"] for u in units if "score" in u.metrics]
+        out.attempts.append(Attempt(top.run_id, top.name, top.kind, top.start_time, top.status, len(units),
+                                    sum(scores) / len(scores) if scores else None, counts, deviations,
+                                    by[0] if by else None, by[1] if by else None))
+        if counts:
+            out.evidence += [dict(u.metrics) for u in units]
+            latest = top
+    if latest is not None:
+        out.result_run_id, out.result_kind = latest.run_id, latest.kind
+        out.child_run_ids = [u.run_id for u in _units(latest, runs) if u.run_id != latest.run_id]
+    return out
+
+
+def metric_sources(runs: list[RunRecord]) -> list[str]:
+    """The runs whose metrics are the hypothesis's observations: every finished result's finished
+    replicates, or the result run itself. Only their metrics need reading."""
+    tops = [r for r in runs if r.parent_run_id is None]
+    return [u.run_id for top in _finished_results(tops) for u in _units(top, runs)]
+
+
+def deviations_of(run: RunRecord) -> list[dict]:
+    """The registered experiment values this run changed (`--set`); more replicates are not a change."""
+    try:
+        found = json.loads(run.tags.get("hyp.deviations") or "[]")
+    except ValueError:
+        return [{"key": "unreadable hyp.deviations tag"}]
+    return [d for d in found if isinstance(d, dict) and d.get("key") != "replicates"]
+
+
+def _finished_results(tops: list[RunRecord]) -> list[RunRecord]:
+    return [r for r in tops if r.kind in RESULT_KINDS and r.status == "FINISHED"]
+
+
+def _units(top: RunRecord, runs: list[RunRecord]) -> list[RunRecord]:
+    children = [r for r in runs if r.parent_run_id == top.run_id and r.kind == "replicate" and r.status == "FINISHED"]
+    return children or [top]
+
+
+def _superseded(tops: list[RunRecord]) -> dict[str, tuple[str, str]]:
+    """run id -> (the finished result that superseded it, the reason given)."""
+    out = {}
+    for r in _finished_results(tops):
+        for target in filter(None, (r.tags.get(SUPERSEDES_TAG) or "").split(",")):
+            out[target.strip()] = (r.run_id, r.tags.get(SUPERSEDE_REASON_TAG, ""))
+    return out
+
+
+def _tampering(locking: list[RunRecord]) -> list[str]:
+    problems = []
+    unlocked = [r for r in locking if r.status == "FINISHED" and not r.tags.get("hyp.lock")]
+    if unlocked:
+        problems.append(f"results without a lock tag in the store (run {unlocked[0].run_id})")
+    seqs = [int(r.tags[SEQ_TAG]) for r in locking if r.tags.get(SEQ_TAG, "").isdigit()]
+    if seqs and max(seqs) > len(locking):
+        problems.append(f"{max(seqs) - len(locking)} result run(s) were deleted from the store")
+    return problems
+
+
+def _amendments(runs: list[RunRecord]) -> list[Amendment]:
+    amendments = []
+    for r in runs:
+        for key, value in r.tags.items():
+            if key.startswith(AMENDMENT_TAG):
+                try:
+                    amendments.append(Amendment(**json.loads(value)))
+                except (ValueError, TypeError):
+                    continue
+    return sorted(amendments, key=lambda a: a.time)

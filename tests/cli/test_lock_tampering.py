@@ -1,0 +1,123 @@
+"""A lock that holds (SPEC §3): what the verdict depends on outside the file is locked too, and a lock
+removed or rewritten in the store, or result runs deleted, is `broken` (exit 3), never intact."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import make_lab, mlflow_runs, run_hyp, store_uri
+
+
+def csv_of(rows) -> str:
+    return "question,agent,factual,personality,complete\n" + "".join(
+        f"Q{i},{','.join(map(str, r))}\n" for i, r in enumerate(rows, start=1))
+
+
+@pytest.fixture
+def lab(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    r = run_hyp("record", "H003", "--scores", lab / "scores.csv", lab=lab)
+    assert r.code == 0, r
+    return lab
+
+
+def client(lab):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=store_uri(lab))
+
+
+def verdict(lab, *args):
+    return run_hyp("verdict", "H003", "--json", *args, lab=lab)
+
+
+def test_the_first_results_pin_the_lock_in_the_lab(lab):
+    pinned = (lab / "hypotheses" / ".locks" / "H003.sha256").read_text().split()[0]
+    v = verdict(lab)
+    assert v.code == 0 and v.json["lock"]["status"] == "intact"
+    assert pinned == v.json["lock"]["sha256"]
+
+
+def test_deleting_the_lock_tag_breaks_the_lock(lab):
+    (run,) = mlflow_runs(lab, "H003")
+    client(lab).delete_tag(run.info.run_id, "hyp.lock")
+    for args in ((), ("--check",)):
+        v = verdict(lab, *args)
+        assert v.code == 3, v
+        assert v.json["lock"]["status"] == "broken"
+    assert "LOCK-BROKEN" in run_hyp("list", lab=lab).out
+
+
+def test_rewriting_the_lock_tag_to_the_edited_file_breaks_the_lock(lab):
+    path = lab / "hypotheses" / "H003.yaml"
+    path.write_text(path.read_text().replace('op: ">=", value: 9.0}', 'op: ">=", value: 4.0}', 1))
+    edited = verdict(lab)
+    assert edited.code == 3 and edited.json["lock"]["status"] == "amended-after-results"
+    (run,) = mlflow_runs(lab, "H003")
+    client(lab).set_tag(run.info.run_id, "hyp.lock", edited.json["lock"]["current"])
+    v = verdict(lab)
+    assert v.code == 3, v
+    assert v.json["lock"]["status"] == "broken"
+    assert any("locked copy" in p for p in v.json["lock"]["problems"])
+
+
+def test_deleting_a_result_run_breaks_the_lock(lab):
+    assert run_hyp("record", "H003", "--metric", "score=5", lab=lab).code == 0
+    runs = sorted(mlflow_runs(lab, "H003"), key=lambda r: r.info.start_time)
+    client(lab).delete_run(runs[0].info.run_id)
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken"
+    assert any("deleted" in p for p in v.json["lock"]["problems"])
+    # No more results on a broken lock.
+    assert run_hyp("record", "H003", "--metric", "score=9", lab=lab).code == 3
+
+
+def test_a_store_lock_that_disagrees_with_the_pinned_one_is_broken(lab):
+    pin = lab / "hypotheses" / ".locks" / "H003.sha256"
+    pin.write_text("0" * 64 + "  H003\n")
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken"
+
+
+def test_editing_the_index_does_not_pass_check(lab):
+    index = lab / ".hyp" / "index.json"
+    assert run_hyp("list", lab=lab).code == 0
+    data = json.loads(index.read_text())
+    data["hypotheses"]["H003"]["evidence"] = [{"score": 10.0}]
+    index.write_text(json.dumps(data))
+    assert run_hyp("verdict", "H003", "--check", lab=lab).code == 1  # still REJECTED, read from the store
+
+
+def test_editing_the_suite_after_results_is_a_change_to_the_registration(lab):
+    suite = lab / "evals" / "personality.yaml"
+    suite.write_text(suite.read_text().replace("facts:", "facts: [[anything]]\n    old_facts:", 1)
+                     if False else suite.read_text() + "\n# a comment only: the content is unchanged\n")
+    assert verdict(lab).json["lock"]["status"] == "intact"  # formatting is free
+    text = suite.read_text()
+    first_q = text.index("prompt:")
+    suite.write_text(text[:first_q] + text[first_q:].replace("prompt:", "prompt: Reworded -", 1))
+    v = verdict(lab)
+    assert v.code == 3, v
+    assert v.json["lock"]["status"] == "amended-after-results"
+    assert any(c["field"].startswith("inputs.suite") for c in v.json["lock"]["changes"])
+
+
+def test_editing_a_dataset_file_after_results_is_a_change_to_the_registration(lab):
+    data = sorted((lab / "data").glob("*.json"))[0]
+    data.write_text(data.read_text() + "\n")
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "amended-after-results"
+    assert any(c["field"].startswith("inputs.data") for c in v.json["lock"]["changes"])
+
+
+def test_one_run_of_eight_questions_straddling_the_bar_is_inconclusive(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    rows = [[2, 2, 2, 2]] * 5 + [[2, 2, 1, 1]] * 3  # 8,8,8,8,8,6,6,6: 9.06 against score >= 9.0
+    (lab / "s.csv").write_text(csv_of(rows))
+    assert run_hyp("record", "H003", "--scores", lab / "s.csv", lab=lab).code == 0
+    v = verdict(lab).json
+    assert v["observations"]["score"]["estimate"] == pytest.approx(9.0625, abs=1e-3)
+    assert v["verdict"] == "INCONCLUSIVE"
+    assert v["more_replicates"] is None or v["more_replicates"] >= 1
