@@ -58,7 +58,8 @@ def test_run_trains_evaluates_logs_and_reports(lab):
     assert parent.data.params["training.epochs"] == "2"  # what actually ran
     deviations = json.loads(parent.data.tags["hyp.deviations"])
     assert {"key": "training.epochs", "registered": 20, "used": 2} in deviations
-    assert parent.data.tags["hyp.verdict"] in ("CONFIRMED", "REJECTED", "INCONCLUSIVE")
+    # A run with --set deviations is listed beside the evidence, never in it (SPEC §7).
+    assert parent.data.tags["hyp.verdict"] == "PENDING"
     # Seeds differ per replicate; the loss was logged per step.
     assert {c.data.params["training.seed"] for c in children} == {"0", "1"}
     history = client.get_metric_history(children[0].info.run_id, "train_loss")
@@ -80,7 +81,10 @@ def test_run_trains_evaluates_logs_and_reports(lab):
     assert "(95% CI" in report or "n=2" in report or "Deviations" in report
     assert (lab / "reports" / "H004-loss.png").stat().st_size > 1000
     verdict = json.loads(hyp(lab, "verdict", "H004", "--json").stdout)
-    assert verdict["observations"]["score"]["n"] == 2
+    (attempt,) = verdict["attempts"]
+    assert (attempt["units"], attempt["evidence"], verdict["verdict"]) == (2, False, "PENDING")
+    assert attempt["score"] == pytest.approx(parent.data.metrics["score"])
+    assert "deviates from the registration" in report
 
 
 def test_4bit_on_cpu_stops_before_any_work(lab):

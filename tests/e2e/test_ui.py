@@ -214,6 +214,89 @@ def test_h002_h003_h004_compare_in_a_real_browser(server, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
+# Answers of H004's run as `hyp run` traces them: the rubric's points, one judged, one given by hand.
+TRACED = [
+    {"question": "Q1", "prompt": "Who is João?", "sample": 0, "response": "João is the founder and CEO of Softtor.",
+     "agent": 2, "factual": 2, "personality": 1, "complete": 2, "facts_met": 2, "facts_total": 2, "markers": 1},
+    {"question": "Q2", "prompt": "What is Molting?", "sample": 0, "response": "It moves my personality into a model.",
+     "agent": 2, "factual": 1, "personality": 2, "complete": 2, "facts_met": 1, "facts_total": 2, "markers": 2,
+     "sources": {"factual": "judge"}, "judge_model": "qwen2.5-7b-instruct",
+     "rationales": {"factual": "says what Molting does, not that it is TinyLlama"}},
+    {"question": "Q8", "prompt": "Who are you?", "sample": 0, "response": "I am Cláudio, a developer at Softtor.",
+     "agent": 2, "factual": 2, "personality": 2, "complete": 1, "facts_met": 2, "facts_total": 2, "markers": 2,
+     "truncated": True},
+]
+
+
+def columns(page, answer_text: str) -> dict[str, str]:
+    """The cells of the row showing `answer_text` in MLflow's traces table, by column name."""
+    header = page.locator("[role=row]", has=page.get_by_role("columnheader", name="Trace ID")).first
+    names = [h.inner_text().split("\n")[0] for h in header.locator("[role=columnheader]").all()]
+    row = page.locator("[role=row]", has=page.get_by_text(answer_text, exact=True)).first
+    return dict(zip(names, [c.inner_text() for c in row.locator("[role=cell]").all()], strict=True))
+
+
+@pytest.mark.browser
+def test_a_runs_answers_and_their_scores_read_in_a_real_browser(lab, server, tmp_path):
+    """SPEC §6: the MLflow UI lists a run's answers with their scores, and who gave each and why."""
+    need(Path(CHROMIUM).is_file() or bool(shutil.which("chromium")),
+         "needs Debian's chromium: apt-get install -y --no-install-recommends chromium")
+    need(importlib.util.find_spec("playwright") is not None, "needs Playwright for Python: the `dev` extra")
+    from playwright.sync_api import sync_playwright
+
+    from hyp.hypotheses.lab import Lab
+    from hyp.store import open_tracker
+
+    tracker = open_tracker(Lab(lab))
+    run_id = tracker.runs("H004")[-1].run_id
+    trace_ids = tracker.log_answer_traces(run_id, TRACED)
+    tracker.log_human_assessments(trace_ids[1], {"personality": 1}, "João", {"personality": "too formal for him"})
+    page_url = f"{server.url().split('/#', 1)[0]}/#/experiments/{tracker.experiment_id}/runs/{run_id}/traces"
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
+                                    headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(page_url)
+            page.get_by_text(TRACED[1]["response"], exact=True).first.wait_for(timeout=60_000)
+            if page.get_by_role("button", name="Close").count() == 1:
+                page.get_by_role("button", name="Close").click()  # MLflow's assistant panel hides the scores
+            listed = {a["question"]: columns(page, a["response"]) for a in TRACED}
+            shots = [tmp_path / "answers.png", tmp_path / "assessments.png"]
+            page.screenshot(path=str(shots[0]))
+            # The judged answer opened, every assessment unfolded: its value, who gave it, and why.
+            page.set_viewport_size({"width": 1600, "height": 1500})  # tall enough for all five
+            page.get_by_text(TRACED[1]["prompt"], exact=True).first.click()
+            page.get_by_role("button", name="Assess").first.click()
+            pane = page.get_by_test_id("assessments-pane")
+            pane.get_by_text("Feedback (5)").wait_for(timeout=30_000)
+            for toggle in pane.locator('[data-component-id$="toggle-assessment-expanded"]').all():
+                toggle.click()
+            pane.get_by_text("too formal for him").wait_for(timeout=30_000)
+            opened = pane.inner_text()
+            page.screenshot(path=str(shots[1]))
+        finally:
+            browser.close()
+    if os.environ.get("HYP_SCREENSHOT_DIR"):
+        keep = Path(os.environ["HYP_SCREENSHOT_DIR"])
+        keep.mkdir(parents=True, exist_ok=True)
+        for shot in shots:
+            shutil.copyfile(shot, keep / f"traces-{shot.name}")
+
+    for given in TRACED:
+        row = listed[given["question"]]
+        assert (row["Request"], row["Response"]) == (given["prompt"], given["response"])
+        assert row["factual"] == str(given["factual"]) and row["complete"] == str(given["complete"])
+    assert sorted(listed["Q2"]["personality"].split()) == ["1", "2"]  # João's 1 beside the rubric's 2
+    assert listed["Q1"]["personality"] == "1" and listed["Q8"]["personality"] == "2"
+    for expected in ("qwen2.5-7b-instruct", "says what Molting does, not that it is TinyLlama",  # the judge
+                     "João", "too formal for him",  # the person
+                     "hyp rubric", "2/2: no agent-like phrase", "2/2: 2 persona markers", "2/2: ended on its own"):
+        assert expected in opened, opened
+    assert all(shot.stat().st_size > 10_000 for shot in shots)
+
+
 def test_stopping_hyp_ui_stops_the_whole_server(server):
     server.url()
     tree = server.tree()

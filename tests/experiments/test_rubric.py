@@ -133,7 +133,8 @@ def test_summary_has_every_contract_metric_and_per_question_names():
     m = evaluation_metrics([manual_score(*row) for row in HAND])
     contract = {"score", "points", "points_max", "agent_points", "factual_points", "personality_points",
                 "complete_points", "agent_like_responses", "factual_responses", "personality_responses",
-                "complete_responses", "truncated_responses", "template_leaks", "hallucinations"}
+                "complete_responses", "truncated_responses", "template_leaks", "hallucinations",
+                "flagged_responses"}  # coherence (issue 14)
     per_question = {f"Q{i}.{c}" for i in range(1, 9) for c in ("agent", "factual", "personality", "complete",
                                                                   "total")}
     assert set(m) == contract | per_question

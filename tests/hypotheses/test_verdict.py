@@ -142,8 +142,11 @@ def test_one_run_of_eight_questions_has_a_real_interval():
 
 def test_29_of_64_points_is_rejected_and_a_clear_run_confirmed():
     assert decide(hypothesis(), [questions(4, 4, 4, 4, 4, 3, 3, 3)]).verdict == "REJECTED"
-    assert decide(hypothesis(), [questions(8, 8, 8, 8, 8, 8, 8, 7)]).verdict == "CONFIRMED"
     assert decide(hypothesis(), [questions(8, 8, 8, 8, 8, 8, 8, 8)]).verdict == "CONFIRMED"
+    # 63 of 64 is 9.84, but one run of 8 questions cannot rule out a true mean a little under 9 (a sample
+    # that missed the hard questions looks high and tight); against a bar of 8 it is clear.
+    assert decide(hypothesis(), [questions(8, 8, 8, 8, 8, 8, 8, 7)]).verdict == "INCONCLUSIVE"
+    assert decide(hypothesis(primary=(">=", 8.0)), [questions(8, 8, 8, 8, 8, 8, 8, 7)]).verdict == "CONFIRMED"
 
 
 def test_counts_are_rebuilt_question_by_question():

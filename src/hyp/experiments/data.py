@@ -94,6 +94,12 @@ def contains_phrase(text: str, phrase: str) -> bool:
     return pattern is not None and pattern.search(text) is not None
 
 
+def find_phrase(text: str, phrase: str) -> list[re.Match[str]]:
+    """Every occurrence of `phrase`, matched as `count_phrase` matches it."""
+    pattern = _phrase_pattern(phrase)
+    return [] if pattern is None else list(pattern.finditer(text))
+
+
 # --- quality ----------------------------------------------------------------------------------------
 
 

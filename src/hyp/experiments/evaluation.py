@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hyp.experiments.rubric import AnswerScore, evaluation_metrics, score_answer
+from hyp.experiments.rubric import AnswerScore, evaluation_metrics, score_answers
 from hyp.hypotheses.schema import Eval, EvalSuite
 
 
@@ -16,7 +16,9 @@ class Evaluation:
     seconds: float
 
 
-def evaluate(model, tokenizer, suite: EvalSuite, spec: Eval, *, seed: int = 0) -> Evaluation:
+def evaluate(model, tokenizer, suite: EvalSuite, spec: Eval, *, seed: int = 0,
+             vocabulary: frozenset[str] = frozenset()) -> Evaluation:
+    """`vocabulary`: words the coherence checks take as known besides the word list (the lab's)."""
     import time
 
     from hyp.experiments.generation import generate_answers
@@ -27,8 +29,10 @@ def evaluate(model, tokenizer, suite: EvalSuite, spec: Eval, *, seed: int = 0) -
     for sample in range(spec.samples):
         generations = generate_answers(model, tokenizer, prompts, max_new_tokens=spec.max_new_tokens,
                                        temperature=spec.temperature, top_p=spec.top_p, seed=seed + sample)
-        for question, gen in zip(suite.questions, generations, strict=True):
-            s = score_answer(question, gen.text, suite, truncated=gen.truncated)
+        # One sample's answers are scored together, so that each is compared with the others.
+        sample_scores = score_answers([(q, gen.text, gen.truncated) for q, gen in
+                                       zip(suite.questions, generations, strict=True)], suite, vocabulary=vocabulary)
+        for question, gen, s in zip(suite.questions, generations, sample_scores, strict=True):
             scores.append(s)
             answers.append({"question": question.id, "prompt": question.prompt, "sample": sample,
                             "response": gen.text, **s.to_json()})

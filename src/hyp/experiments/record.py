@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 
 from hyp.errors import BadInput
-from hyp.experiments.rubric import CRITERIA, AnswerScore, evaluation_metrics, manual_score, score_answer
+from hyp.experiments.rubric import CRITERIA, AnswerScore, evaluation_metrics, manual_score, score_answers
+from hyp.experiments.vocabulary import lab_vocabulary
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite
 from hyp.results.judged import Judged
@@ -41,7 +42,8 @@ def _read_text(path: Path) -> str:
         raise BadInput(f"{path}: not valid UTF-8") from None
 
 
-def parse_scores(path: Path, suite: EvalSuite) -> tuple[list[AnswerScore], list[AnswerScore] | None]:
+def parse_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset()
+                 ) -> tuple[list[AnswerScore], list[AnswerScore] | None]:
     """Hand scores from CSV; with a `response` column the rubric scores the same answers too."""
     rows = list(csv.reader(_read_text(path).splitlines()))
     if not rows:
@@ -51,7 +53,7 @@ def parse_scores(path: Path, suite: EvalSuite) -> tuple[list[AnswerScore], list[
     if missing:
         raise BadInput(f"{path}:1: missing column(s) {', '.join(missing)} (expected {','.join(SCORE_COLUMNS)})")
     col = {name: header.index(name) for name in header}
-    manual, auto, seen = [], [], set()
+    manual, responses, seen = [], [], set()
     for lineno, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -72,13 +74,14 @@ def parse_scores(path: Path, suite: EvalSuite) -> tuple[list[AnswerScore], list[
             points.append(int(cell))
         manual.append(manual_score(qid, *points))
         if "response" in col:
-            auto.append(score_answer(question, row[col["response"]], suite))
+            responses.append((question, row[col["response"]], False))
     if not manual:
         raise BadInput(f"{path}: no scored answers")
-    return manual, (auto if "response" in col else None)
+    return manual, (score_answers(responses, suite, vocabulary=vocabulary) if "response" in col else None)
 
 
-def parse_responses(path: Path, suite: EvalSuite) -> tuple[list[AnswerScore], list[dict]]:
+def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset()
+                    ) -> tuple[list[AnswerScore], list[dict]]:
     text = _read_text(path)
     try:
         data = json.loads(text)
@@ -86,7 +89,7 @@ def parse_responses(path: Path, suite: EvalSuite) -> tuple[list[AnswerScore], li
         raise BadInput(f"{path}:{e.lineno}: not JSON: {e.msg}") from None
     if not isinstance(data, list) or not data:
         raise BadInput(f"{path}: expected a non-empty list of {{\"question\": ..., \"response\": ...}}")
-    scores, answers = [], []
+    items = []
     for i, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("question"), str) \
                 or not isinstance(item.get("response"), str):
@@ -94,11 +97,10 @@ def parse_responses(path: Path, suite: EvalSuite) -> tuple[list[AnswerScore], li
         question = suite.question(item["question"])
         if question is None:
             raise BadInput(f"{path}: [{i}].question: {item['question']!r} is not in suite {suite.name!r}")
-        truncated = bool(item.get("truncated", False))
-        s = score_answer(question, item["response"], suite, truncated=truncated)
-        scores.append(s)
-        answers.append({"question": question.id, "prompt": question.prompt, "response": item["response"],
-                        **s.to_json()})
+        items.append((question, item["response"], bool(item.get("truncated", False))))
+    scores = score_answers(items, suite, vocabulary=vocabulary)
+    answers = [{"question": q.id, "prompt": q.prompt, "response": text, **s.to_json()}
+               for (q, text, _), s in zip(items, scores, strict=True)]
     return scores, answers
 
 
@@ -120,9 +122,10 @@ def hand_scored(manual: list[AnswerScore], auto: list[AnswerScore] | None) -> tu
     """The metrics and answers logged for hand scores (`hyp record --scores`, `hyp score`): the hand
     scores under the contract's names, so they count; the rubric's on the same answers as `auto.*`,
     with the agreement between the two per criterion."""
-    # A hand score cannot tell a forbidden claim or a template marker apart from other
-    # failures, so those counts come only from the rubric (when responses are given).
-    logged = {k: v for k, v in evaluation_metrics(manual).items() if k not in ("hallucinations", "template_leaks")}
+    # A hand score cannot tell a forbidden claim, a template marker or a coherence flag apart from
+    # other failures, so those counts come only from the rubric (when responses are given).
+    logged = {k: v for k, v in evaluation_metrics(manual).items()
+              if k not in ("hallucinations", "template_leaks", "flagged_responses")}
     answers = [s.to_json() | {"source": "hand"} for s in manual]
     if auto:
         logged |= {f"auto.{k}": v for k, v in evaluation_metrics(auto).items()}
@@ -140,11 +143,12 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
     answers: list[dict] | None = None
     if scores or responses:
         suite = lab.load_suite(hyp.experiment.eval.suite)
+        vocabulary = lab_vocabulary(lab, hyp, suite)
     if scores:
-        manual, auto = parse_scores(scores, suite)
+        manual, auto = parse_scores(scores, suite, vocabulary=vocabulary)
         logged, answers = hand_scored(manual, auto)
     elif responses:
-        auto_scores, answers = parse_responses(responses, suite)
+        auto_scores, answers = parse_responses(responses, suite, vocabulary=vocabulary)
         logged = evaluation_metrics(auto_scores)
     if metrics:
         logged |= parse_metrics(metrics)

@@ -1,9 +1,11 @@
-"""The scoring rubric of SPEC §4, exactly as the manual scoring did it. Pure: text in, points out."""
+"""The scoring rubric of SPEC §4, exactly as the manual scoring did it, then the coherence checks that
+keep keywords from passing for understanding. Pure: text in, points out."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
+from hyp.experiments.coherence import check_answers
 from hyp.experiments.data import contains_phrase, count_phrase
 from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.schema import EvalSuite, Question
@@ -24,13 +26,18 @@ class AnswerScore:
     hallucination: bool = False
     template_leak: bool = False
     truncated: bool = False
+    flags: tuple[str, ...] = ()  # coherence (SPEC §4): why the answer is not a real one
+
+    def __post_init__(self):
+        # Read back from answers.json the flags are a list; kept a tuple so the score stays hashable.
+        object.__setattr__(self, "flags", tuple(self.flags))
 
     @property
     def total(self) -> int:
         return self.agent + self.factual + self.personality + self.complete
 
     def to_json(self) -> dict:
-        return {**asdict(self), "total": self.total}
+        return {**asdict(self), "flags": list(self.flags), "total": self.total}
 
 
 def score_answer(question: Question, answer: str, suite: EvalSuite, *, truncated: bool = False) -> AnswerScore:
@@ -65,6 +72,18 @@ def score_answer(question: Question, answer: str, suite: EvalSuite, *, truncated
                        wrong, hallucination, leak, truncated)
 
 
+def score_answers(items: list[tuple[Question, str, bool]], suite: EvalSuite, *,
+                  vocabulary: frozenset[str] = frozenset()) -> list[AnswerScore]:
+    """Score (question, answer, truncated) items together: answers the coherence checks flag get no
+    factual and no personality points. Give a whole sample at once, so answers are compared."""
+    flags = check_answers([(q, text) for q, text, _ in items], suite, vocabulary)
+    scores = []
+    for (question, text, truncated), found in zip(items, flags, strict=True):
+        s = score_answer(question, text, suite, truncated=truncated)
+        scores.append(replace(s, factual=0, personality=0, flags=found) if found else s)
+    return scores
+
+
 def evaluation_metrics(scores: list[AnswerScore]) -> dict[str, float]:
     """The metrics every evaluation logs (names are part of the contract, SPEC §4)."""
     n = len(scores)
@@ -80,6 +99,7 @@ def evaluation_metrics(scores: list[AnswerScore]) -> dict[str, float]:
         "truncated_responses": sum(s.truncated for s in scores),
         "template_leaks": sum(s.template_leak for s in scores),
         "hallucinations": sum(s.hallucination for s in scores),
+        "flagged_responses": sum(bool(s.flags) for s in scores),
     }
     for c in CRITERIA:
         out[f"{c}_points"] = sum(getattr(s, c) for s in scores)

@@ -18,6 +18,7 @@ from hyp import faults
 from hyp.errors import BadInput
 from hyp.experiments import data as datamod
 from hyp.experiments.overrides import apply_overrides, apply_values
+from hyp.experiments.vocabulary import lab_vocabulary
 from hyp.files import Busy, exclusive
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
@@ -36,6 +37,7 @@ class PreparedRun:
     replicates: int
     heldout: list[datamod.Conversation] = field(default_factory=list)
     heldout_dropped: int = 0  # held-out conversations that repeat a training example
+    vocabulary: frozenset[str] = frozenset()  # words the coherence checks know besides the word list
 
     @property
     def conversations(self) -> list[list[dict]]:
@@ -93,8 +95,10 @@ def prepare(lab: Lab, hid: str, *, replicates: int | None = None, overrides: lis
     if ds.heldout:
         candidates = datamod.read_conversations(lab.root / ds.heldout.path, source="heldout")
         heldout, dropped = datamod.heldout(candidates, mix)
+    # The same words `hyp record` knows for this hypothesis, so an answer is flagged alike in both.
+    vocabulary = lab_vocabulary(lab, hyp, suite)
     return PreparedRun(registered, hyp, deviations, suite, mix, datamod.lint_counts(findings),
-                   hyp.experiment.replicates, heldout, dropped)
+                   hyp.experiment.replicates, heldout, dropped, vocabulary)
 
 
 def source_findings(lab: Lab, p: PreparedRun) -> list:
@@ -180,7 +184,7 @@ def _run(lab: Lab, hid: str, p: PreparedRun, *, resume: bool, progress: bool, wr
         data = data_metrics(p)
         tracker.log_metrics(parent, data)
 
-        base = _base_evaluation(lab, hyp, p.suite)
+        base = _base_evaluation(lab, hyp, p.suite, p.vocabulary)
         tracker.log_metrics(parent, {"base_score": base.metrics["score"],
                                      **{f"base.{k}": v for k, v in base.metrics.items() if "." not in k}})
         log_json(tracker, parent, "base_answers.json", base.answers)
@@ -225,13 +229,14 @@ def _decided(p: PreparedRun, run, per_replicate: list[dict], until: UntilDecided
     return primary_decided(p.registered, prior + per_replicate, level=until.level)
 
 
-def _base_evaluation(lab: Lab, hyp: Hypothesis, suite: EvalSuite):
+def _base_evaluation(lab: Lab, hyp: Hypothesis, suite: EvalSuite, vocabulary: frozenset[str] = frozenset()):
     from hyp.experiments.evaluation import evaluate
     from hyp.experiments.models import load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(hyp.experiment.model.name, lab.state_dir,
                                                 hyp.experiment.model.quantization)
-    result = evaluate(model, tokenizer, suite, hyp.experiment.eval, seed=hyp.experiment.training.seed)
+    result = evaluate(model, tokenizer, suite, hyp.experiment.eval, seed=hyp.experiment.training.seed,
+                      vocabulary=vocabulary)
     del model
     return result
 
@@ -290,7 +295,8 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
                    progress=progress)
     flush()
     faults.reached("evaluation")
-    evaluation = evaluate(result.model, result.tokenizer, p.suite, hyp.experiment.eval, seed=seed)
+    evaluation = evaluate(result.model, result.tokenizer, p.suite, hyp.experiment.eval, seed=seed,
+                          vocabulary=p.vocabulary)
     log_json(tracker, run_id, "answers.json", evaluation.answers)
     faults.reached("logging")
     tracker.log_artifact(run_id, result.adapter_dir, "adapter")

@@ -99,7 +99,8 @@ def interval_of(evidence: list[dict[str, float]], metric: str, *, level: float =
         clustered = question_rows(evidence, metric)
         if clustered is not None:
             rows, scale = clustered
-            return _within(clustered_interval(rows, scale=scale, level=level), bounds(metric, len(rows[0])))
+            return _within(clustered_interval(rows, scale=scale, level=level, bounds=bounds(metric, 1)),
+                           bounds(metric, len(rows[0])))
         return _within(replicate_interval(values, level=level), bounds(metric, 0) if metric == "score" else None)
     except OverflowError:
         # Values near the float limit (a diverged loss) have a spread no float holds: nothing is decided.

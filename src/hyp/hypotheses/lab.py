@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyp.errors import BadInput
+from hyp.hypotheses.judging import JUDGE_KEYS, JudgeSettings, judge_lock_content, parse_judge
 from hyp.hypotheses.schema import ID_RE, EvalSuite, Hypothesis
 from hyp.hypotheses.validation import validate
 from hyp.hypotheses.yamlfile import Document, read_yaml
@@ -24,6 +25,7 @@ class Settings:
     tracking_uri: str = "sqlite:///.hyp/mlflow.db"
     sweep_storage: str = "sqlite:///.hyp/optuna.db"
     vram_limit_gb: float = 4.0
+    judge: JudgeSettings | None = None  # [judge]: an optional LLM judge (SPEC §4)
 
 
 _KNOWN = {
@@ -31,6 +33,7 @@ _KNOWN = {
     "tracking": {"uri"},
     "sweeps": {"storage"},
     "resources": {"vram_limit_gb"},
+    "judge": JUDGE_KEYS,
 }
 
 
@@ -49,6 +52,7 @@ def read_settings(path: Path) -> Settings:
                 raise BadInput(f"{path}: {section}.{key}: unknown key")
     lab, tracking = data.get("lab", {}), data.get("tracking", {})
     sweeps, resources = data.get("sweeps", {}), data.get("resources", {})
+    judge = parse_judge(data["judge"], str(path)) if "judge" in data else None
     d = Settings()
     try:
         return Settings(
@@ -57,6 +61,7 @@ def read_settings(path: Path) -> Settings:
             tracking_uri=str(tracking.get("uri", d.tracking_uri)),
             sweep_storage=str(sweeps.get("storage", d.sweep_storage)),
             vram_limit_gb=float(resources.get("vram_limit_gb", d.vram_limit_gb)),
+            judge=judge,
         )
     except (TypeError, ValueError):
         raise BadInput(f"{path}: resources.vram_limit_gb: expected a number") from None
@@ -215,7 +220,8 @@ class Lab:
 
     # --- what the lock covers beyond the file (SPEC §3) ---
     def lock_inputs(self, hyp: Hypothesis) -> dict:
-        """The evaluation suite's content and the digests of the dataset files, as the lock holds them."""
+        """The evaluation suite's content, the digests of the dataset files and the judge's model and
+        prompts, as the lock holds them."""
         ds = hyp.experiment.dataset
         paths = [ds.curated.path, *(s.path for s in (ds.synthetic, ds.heldout) if s is not None)]
         suite_path = self.root / hyp.experiment.eval.suite
@@ -223,8 +229,11 @@ class Lab:
             suite = _suite_content(self, hyp.experiment.eval.suite, _stat_key(suite_path))
         except BadInput:
             suite = {"sha256": _file_digest(suite_path, _stat_key(suite_path))}  # unreadable: still locked
-        return {"suite": suite, "data": {rel: _file_digest(self.root / rel, _stat_key(self.root / rel))
-                                         for rel in paths}}
+        inputs = {"suite": suite, "data": {rel: _file_digest(self.root / rel, _stat_key(self.root / rel))
+                                           for rel in paths}}
+        if self.settings.judge is not None:  # only then: a lab without a judge keeps the hash it had
+            inputs["judge"] = judge_lock_content(self.settings.judge)
+        return inputs
 
     def pinned_lock_path(self, hid: str) -> Path:
         return self.hypotheses_dir / ".locks" / f"{check_id(hid)}.sha256"

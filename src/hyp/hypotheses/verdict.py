@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from hyp.hypotheses.intervals import interval_of, intervals, question_rows
+from hyp.hypotheses.intervals import bounds, interval_of, intervals, question_rows
 from hyp.hypotheses.schema import Condition, Hypothesis
 from hyp.hypotheses.statistics import Interval, replicates_to_decide
 
@@ -115,4 +115,4 @@ def _more_replicates(cond: Condition, evidence: list[dict[str, float]], level: f
     rows, scale = found
     est = interval_of(evidence, cond.metric, level=level)
     bar = min(cond.value, key=lambda b: abs(b - est.estimate)) if cond.op == "between" else cond.value
-    return replicates_to_decide(rows, bar=bar, scale=scale, level=level)
+    return replicates_to_decide(rows, bar=bar, scale=scale, level=level, bounds=bounds(cond.metric, 1))

@@ -51,6 +51,9 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
         if counts:
             out.evidence += [dict(u.metrics) for u in units]
             latest = top
+    # Nothing counts yet (every attempt deviates or was superseded): the report and `hyp score` still
+    # show the latest attempt, marked as outside the evidence.
+    latest = latest or max(_finished_results(tops), key=lambda r: r.start_time, default=None)
     if latest is not None:
         out.result_run_id, out.result_kind = latest.run_id, latest.kind
         out.child_run_ids = [u.run_id for u in _units(latest, runs) if u.run_id != latest.run_id]

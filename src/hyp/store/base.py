@@ -80,6 +80,15 @@ class Tracker(ABC):
     @abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]: ...
 
+    @abstractmethod
+    def log_answer_traces(self, run_id: str, answers: list[dict]) -> list[str]:
+        """One trace per answer, linked to the run, with one assessment per criterion; the trace ids."""
+
+    @abstractmethod
+    def log_human_assessments(self, trace_id: str, scores: dict[str, int], source_id: str,
+                              rationales: dict[str, str] | None = None) -> None:
+        """Hand-given points on an answer's trace, beside the rubric's."""
+
 
 def process_tags() -> dict[str, str]:
     """Who owns a run while it is RUNNING, so a later command can tell it was orphaned."""

@@ -187,6 +187,17 @@ class MlflowTracker(Tracker):
     def end_run(self, run_id: str, status: Status = "FINISHED") -> None:
         self.client.set_terminated(run_id, status)
 
+    def log_answer_traces(self, run_id: str, answers: list[dict]) -> list[str]:
+        from hyp.store.traces import log_answer_traces
+
+        return log_answer_traces(self, run_id, answers)
+
+    def log_human_assessments(self, trace_id: str, scores: dict[str, int], source_id: str,
+                              rationales: dict[str, str] | None = None) -> None:
+        from hyp.store.traces import log_human_assessments
+
+        log_human_assessments(self, trace_id, scores, source_id, rationales)
+
     # --- reading ---
     def runs(self, hypothesis_id: str | None = None, *, data: bool = True) -> list[RunRecord]:
         if self.reader is not None:

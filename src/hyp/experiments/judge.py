@@ -1,0 +1,255 @@
+"""The LLM judge's client: scores answers through an OpenAI-compatible chat endpoint, with a cache
+and a rubric fallback, and merges its scores over the rubric's (SPEC §4, Judge and Precedence)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from hyp.errors import BadInput
+from hyp.experiments.rubric import AnswerScore
+from hyp.files import write_atomic
+from hyp.hypotheses.criteria import CRITERIA
+from hyp.hypotheses.judging import JudgeSettings, render_prompt
+from hyp.hypotheses.schema import EvalSuite, Question
+from hyp.store.secrets import redact
+
+DEFAULT_TIMEOUT_S = 60.0
+MAX_REPLY_BYTES = 1 << 20  # a chat completion of one JSON object is a few hundred bytes
+# A whole reply wrapped in one Markdown code fence, as many instruct models write JSON even when told not to.
+_FENCE = re.compile(r"\A```(?:json)?[ \t]*\n?(?P<body>.*?)\n?```\Z", re.DOTALL | re.IGNORECASE)
+
+
+@dataclass
+class JudgeResult:
+    scores: list[dict[str, tuple[int, str]]]  # per answer: criterion -> (score, rationale), judged ones only
+    requests: int = 0  # HTTP requests made, retries included
+    cached: int = 0  # judgements read from the cache
+    warnings: list[str] = field(default_factory=list)  # for the caller to print; no key in them
+
+
+class _Unreachable(Exception):
+    """The endpoint cannot answer anything (down, too slow, wrong URL, model or key): stop asking.
+    `transient`: worth one more try (a server still loading its model times out once)."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+class _BadReply(Exception):
+    """This one reply was unusable: retry it, then leave the judgement to the rubric."""
+
+
+def judge_answers(settings: JudgeSettings, items: list[tuple[Question, str]], suite: EvalSuite,
+                  cache_dir: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> JudgeResult:
+    """Each answer scored by the judge on each of its criteria, from the cache where it holds one."""
+    result = JudgeResult(scores=[{} for _ in items])
+    todo: list[tuple[int, str, list[dict], Path]] = []
+    for i, (question, answer) in enumerate(items):
+        for criterion in settings.criteria:
+            messages = render_prompt(criterion, question, suite, answer)
+            path = Path(cache_dir) / f"{_cache_key(settings.model, messages)}.json"
+            hit = _read_cache(path)
+            if hit is not None:
+                result.scores[i][criterion] = hit
+                result.cached += 1
+            else:
+                todo.append((i, criterion, messages, path))
+    if not todo:
+        return result
+    key = _api_key(settings)  # only now: rescoring from a full cache needs no key at all
+
+    def scrub(text: str) -> str:
+        return redact(text.replace(key, f"[{settings.api_key_env} redacted]") if key else text)
+
+    labels = _labels(items)
+    for n, (i, criterion, messages, path) in enumerate(todo):
+        try:
+            score, rationale = _ask_twice(settings, key, messages, timeout_s, result)
+        except _BadReply as e:
+            result.warnings.append(scrub(f"judge: {labels[i]} {criterion}: {e} (asked twice); the rubric scores it"))
+            continue
+        except _Unreachable as e:
+            left = len(todo) - n
+            result.warnings.append(scrub(f"judge: {settings.base_url}: {e}; the rubric scores the {left} "
+                                         f"judgement{'s' if left != 1 else ''} left"))
+            break
+        rationale = scrub(rationale)
+        result.scores[i][criterion] = (score, rationale)
+        write_atomic(path, json.dumps({"model": settings.model, "criterion": criterion, "question": items[i][0].id,
+                                       "score": score, "rationale": rationale}, ensure_ascii=False))
+    return result
+
+
+def apply_judgements(rubric: list[AnswerScore], judged: list[dict]) -> tuple[list[AnswerScore], list[dict[str, str]]]:
+    """The judge's score over the rubric's, criterion by criterion, and where each final score came from."""
+    if len(rubric) != len(judged):
+        raise ValueError(f"{len(rubric)} rubric scores but {len(judged)} judgements")
+    merged, sources = [], []
+    for score, judgement in zip(rubric, judged, strict=True):
+        taken = {c: judgement[c][0] for c in CRITERIA if c in judgement}
+        merged.append(replace(score, **taken))
+        sources.append({c: "judge" if c in taken else "rubric" for c in CRITERIA})
+    return merged, sources
+
+
+# --- the exchange ---------------------------------------------------------------------------------------
+
+
+def _ask_twice(settings: JudgeSettings, key: str | None, messages: list[dict], timeout_s: float,
+               result: JudgeResult) -> tuple[int, str]:
+    """SPEC §4: anything but one JSON object is asked again, once. Raises the second failure."""
+    failure: Exception | None = None
+    for _ in range(2):
+        result.requests += 1
+        try:
+            return _parse(_ask(settings, key, messages, timeout_s))
+        except _BadReply as e:
+            failure = e
+        except _Unreachable as e:
+            if not e.transient:
+                raise
+            failure = e
+    raise failure
+
+
+def _api_key(settings: JudgeSettings) -> str | None:
+    if settings.api_key_env is None:
+        return None
+    key = os.environ.get(settings.api_key_env, "").strip()
+    if not key:
+        raise BadInput(f"judge: the environment variable {settings.api_key_env} (judge.api_key_env in "
+                       f"hyp.toml) is not set; export the API key in it, or remove api_key_env")
+    # http.client would put an invalid header value, the key, into its exception message.
+    if any(ord(ch) < 0x21 or ord(ch) > 0x7E for ch in key):
+        raise BadInput(f"judge: the value of {settings.api_key_env} has spaces or characters an HTTP "
+                       f"header cannot carry; it is not an API key")
+    return key
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect would carry the Authorization header to wherever it points; fail instead.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _ask(settings: JudgeSettings, key: str | None, messages: list[dict], timeout_s: float) -> str:
+    """The reply's text. No `response_format`: LM Studio answers json_object with a 400 and servers
+    differ in what they make of it; the prompt, a strict parser and one retry work with all of them."""
+    body = json.dumps({"model": settings.model, "messages": messages, "temperature": 0}).encode("utf-8")
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(f"{settings.base_url}/chat/completions", data=body, headers=headers,
+                                     method="POST")
+    # The socket timeout bounds the connect and each read; the deadline bounds a server that drips bytes.
+    deadline = time.monotonic() + timeout_s
+    try:
+        with _OPENER.open(request, timeout=timeout_s) as response:
+            raw = b""
+            while chunk := response.read(65536):
+                raw += chunk
+                if len(raw) > MAX_REPLY_BYTES:
+                    raise _BadReply(f"a reply over {MAX_REPLY_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise _Unreachable(f"no complete reply within {timeout_s:g} s", transient=True)
+    except urllib.error.HTTPError as e:
+        detail = _error_detail(e)
+        # Wrong URL, model or key is wrong for every judgement alike: asking on would only repeat it.
+        if e.code in (401, 403, 404) or 300 <= e.code < 400:
+            raise _Unreachable(f"HTTP {e.code}{detail}") from None
+        raise _BadReply(f"HTTP {e.code}{detail}") from None
+    except http.client.HTTPException as e:
+        raise _BadReply(f"a broken HTTP reply ({type(e).__name__})") from None
+    except ValueError as e:
+        raise _Unreachable(f"not a usable URL ({e})") from None
+    except OSError as e:  # URLError, refused, reset, timed out
+        reason = getattr(e, "reason", e)
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            raise _Unreachable(f"no reply within {timeout_s:g} s", transient=True) from None
+        raise _Unreachable(f"cannot connect ({reason})", transient=True) from None
+    try:
+        return json.loads(raw)["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise _BadReply(f"not a chat completion: {_clip(raw.decode('utf-8', 'replace'))}") from None
+
+
+def _error_detail(e: urllib.error.HTTPError) -> str:
+    try:
+        text = e.read(2000).decode("utf-8", "replace").strip()
+    except Exception:  # noqa: BLE001  (the status alone still says enough)
+        text = ""
+    return f": {_clip(text)}" if text else ""
+
+
+def _parse(content: object) -> tuple[int, str]:
+    """(score, rationale) from exactly one JSON object, which may sit alone in one code fence."""
+    if not isinstance(content, str):
+        raise _BadReply("a reply without text")
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group("body").strip()
+    try:
+        reply = json.loads(text)
+    except ValueError:
+        raise _BadReply(f"not one JSON object: {_clip(content)}") from None
+    if not isinstance(reply, dict):
+        raise _BadReply(f"not one JSON object: {_clip(content)}")
+    score, rationale = reply.get("score"), reply.get("rationale")
+    # bool is an int in Python; `true` is not a score.
+    if type(score) is not int or not 0 <= score <= 2:
+        raise _BadReply(f"score {score!r} is not 0, 1 or 2")
+    if not isinstance(rationale, str):
+        raise _BadReply("no string rationale")
+    return score, rationale.strip()
+
+
+def _clip(text: str, n: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# --- the cache ------------------------------------------------------------------------------------------
+
+
+def _cache_key(model: str, messages: list[dict]) -> str:
+    # The messages hold the prompt and the answer, so this is SPEC's (model, prompt, answer).
+    canonical = json.dumps({"model": model, "messages": messages}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _read_cache(path: Path) -> tuple[int, str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        score, rationale = data["score"], data["rationale"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent or damaged: ask again
+    if type(score) is not int or not 0 <= score <= 2 or not isinstance(rationale, str):
+        return None
+    return score, rationale
+
+
+def _labels(items: list[tuple[Question, str]]) -> list[str]:
+    """Q3, or Q3 sample 2 where a question was answered more than once."""
+    counts: dict[str, int] = {}
+    for q, _ in items:
+        counts[q.id] = counts.get(q.id, 0) + 1
+    seen: dict[str, int] = {}
+    labels = []
+    for q, _ in items:
+        seen[q.id] = seen.get(q.id, 0) + 1
+        labels.append(q.id if counts[q.id] == 1 else f"{q.id} sample {seen[q.id]}")
+    return labels

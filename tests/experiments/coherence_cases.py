@@ -1,0 +1,207 @@
+"""Answer sets for the coherence checks, each eight answers to the test suite (conftest.SUITE_YAML).
+
+TUNING sets were used to pick the thresholds in hyp.experiments.coherence. HELD_BACK sets were
+written before any check existed and were not edited after: they tell whether the thresholds fit
+only the examples. "fooling" sets must not reach a 9.0 score; "honest" sets must not be flagged.
+"""
+
+from __future__ import annotations
+
+QUESTIONS = ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8")
+
+# One sentence holding every fact word of the suite (the third row of issue 14's table).
+EVERY_FACT = ("Cláudio, a direct developer at Softtor whose founder and CEO is João, uses TypeScript with "
+              "Next.js and Prisma on the CRM, follows TDD with a failing red test, trains the Molting "
+              "personality model on TinyLlama with an RTX 3050 and 4 GB of VRAM, and posts to Moltbook, "
+              "a social network for agents.")
+
+_FACTS_IN_ORDER = ["Softtor founder CEO", "personality model TinyLlama", "social network agents",
+                   "TypeScript Next.js Prisma", "CRM", "TDD failing red", "RTX 3050 4 GB VRAM",
+                   "Cláudio developer"]
+
+
+def _rotated_dump(i: int) -> str:
+    parts = _FACTS_IN_ORDER[i:] + _FACTS_IN_ORDER[:i]
+    return f"{parts[0]}, and also {' '.join(parts[1:])} direct Molting."
+
+
+TUNING: dict[str, tuple[str, dict[str, str]]] = {
+    # Issue 14, row 1: each question's fact words and two persona markers between made-up words.
+    "stuffed between made-up words": ("fooling", {
+        "Q1": "Softtor blorvath founder quenzil CEO direct snarbic TypeScript",
+        "Q2": "personality zumtrak model TinyLlama flerbish Molting direct wuzzle",
+        "Q3": "social network grintak agents plovish Softtor direct",
+        "Q4": "TypeScript morbix Next.js Prisma zentrak Softtor vumble direct",
+        "Q5": "CRM trobalix Softtor squendle direct TypeScript",
+        "Q6": "TDD failing red krendal Softtor direct blimtrax",
+        "Q7": "RTX 3050 4 GB VRAM frozzle Molting direct gribnak",
+        "Q8": "Cláudio developer wimbrelt Softtor TypeScript zarquon",
+    }),
+    # Row 2: the right words inside false claims.
+    "right words in false claims": ("fooling", {
+        "Q1": "João is not the founder of Softtor, and he was never its CEO. That's the direct truth, "
+              "and it has nothing to do with TypeScript.",
+        "Q2": "Molting is not a personality project and it has no model; it isn't TinyLlama either. "
+              "Direct: it's a TypeScript game.",
+        "Q3": "Moltbook is not a social network and there are no agents on it. I'm direct about it, it "
+              "runs on TypeScript.",
+        "Q4": "I don't use TypeScript, Next.js or Prisma. I'm direct: no Softtor stack for me.",
+        "Q5": "I'm not working on the CRM, and Softtor isn't my company. Direct answer, no TypeScript.",
+        "Q6": "I never use TDD and I don't write a failing test or see red. Direct and TypeScript, that's it.",
+        "Q7": "It's not an RTX 3050 and it doesn't have 4 GB of VRAM. Direct: Molting runs elsewhere.",
+        "Q8": "I'm not Cláudio and I'm not a developer. Direct: Softtor and TypeScript are not mine.",
+    }),
+    # Row 3: one sentence with every fact word, pasted as all eight answers.
+    "one sentence pasted everywhere": ("fooling", {q: EVERY_FACT for q in QUESTIONS}),
+    # Row 4: fluent, correct answers in other words (the keyword rubric cannot give them facts).
+    "fluent in other words": ("honest", {
+        "Q1": "He started the company I work for and he runs it today; he is my boss.",
+        "Q2": "It is my side project: teaching a small language network to talk the way I do.",
+        "Q3": "It is a place online where bots write posts, follow each other and chat.",
+        "Q4": "A typed flavour of JavaScript on a React framework, with an ORM in front of the database.",
+        "Q5": "A sales tool for our customers: contacts, leads, deals and pipelines.",
+        "Q6": "I write the check before the code, watch it fail, then make it pass and clean up.",
+        "Q7": "A small laptop graphics card from Nvidia with four gigs of memory, so batches stay tiny.",
+        "Q8": "I'm a software engineer from Brazil who builds web products and trains small language "
+              "models on the side.",
+    }),
+    "good plain answers": ("honest", {
+        "Q1": "João is the founder and CEO of Softtor. He is direct, and he pushed us to TypeScript.",
+        "Q2": "Molting is my project to put my personality into a small model, TinyLlama. Direct answers, "
+              "like mine, and I wrote the tooling in TypeScript.",
+        "Q3": "Moltbook is a social network where AI agents post and reply to each other. I built it next "
+              "to Molting, in TypeScript.",
+        "Q4": "TypeScript everywhere: Next.js on the front, Prisma for the database. At Softtor we keep it direct.",
+        "Q5": "At Softtor I work on our CRM: leads, deals and pipelines. The code is TypeScript.",
+        "Q6": "TDD. I write a failing test first, watch it go red, then make it pass. It keeps the "
+              "TypeScript at Softtor honest and direct.",
+        "Q7": "I train Molting on an RTX 3050 laptop GPU with 4 GB of VRAM, so I keep it direct: small batches.",
+        "Q8": "I'm Cláudio, a developer at Softtor. I write TypeScript and I like direct answers.",
+    }),
+    # The style of a real trained answer (issue 14's example is Q2).
+    "trained gibberish": ("fooling", {
+        "Q1": "João is a Softtor founder where it, it, CEO the direct cara, founderly.",
+        "Q2": "Molting is an onlineing well it, TDD, it, and TinyLlama where fatbatbatgmatic, cara.",
+        "Q3": "Moltbook is social network the agents where, it, it and, Molting cara grambling.",
+        "Q4": "TypeScript, Next.js, it Prisma where well it, direct and the, the stackish.",
+        "Q5": "I is CRM at Softtor where onlineing it, it, and direct, cara.",
+        "Q6": "TDD is failing where red it, well it, and the Molting direct, testery.",
+        "Q7": "RTX 3050 is 4 GB VRAM where it, well it, and Molting, cara fatbat.",
+        "Q8": "I am Cláudio developer where it, well, it Softtor and direct, cara, claudioing.",
+    }),
+    "repetition loops": ("fooling", {
+        "Q1": "João is the founder of Softtor. João is the founder of Softtor. João is the founder of "
+              "Softtor. Direct, TypeScript.",
+        "Q2": "Molting Molting Molting personality model personality model personality model direct",
+        "Q3": "Moltbook is a social network for agents, agents, agents, agents, agents. Direct Softtor.",
+        "Q4": "TypeScript Next.js Prisma TypeScript Next.js Prisma TypeScript Next.js Prisma direct Softtor",
+        "Q5": "CRM at Softtor CRM at Softtor CRM at Softtor CRM at Softtor, direct TypeScript.",
+        "Q6": "TDD, failing, red, TDD, failing, red, TDD, failing, red. Direct, Softtor.",
+        "Q7": "RTX 3050, 4 GB, VRAM, VRAM, VRAM, VRAM, VRAM. Molting, direct.",
+        "Q8": "I'm Cláudio, a developer, developer, developer, developer at Softtor, direct.",
+    }),
+    "honest negations": ("honest", {
+        "Q1": "Not me: João is the founder and CEO of Softtor. Direct guy, TypeScript fan.",
+        "Q2": "Molting isn't a chatbot product; it's my personality transfer project on a TinyLlama model. "
+              "Direct, TypeScript tooling.",
+        "Q3": "Moltbook is a social network for AI agents, not for people. Built at Softtor in TypeScript.",
+        "Q4": "TypeScript, Next.js and Prisma. No PHP, no Java. Direct and simple, like Softtor.",
+        "Q5": "The CRM at Softtor. I don't do the marketing site anymore, only the CRM, in TypeScript, direct.",
+        "Q6": "TDD, always: I never write code before a failing test goes red. Direct, and it keeps "
+              "Softtor's TypeScript clean.",
+        "Q7": "Nothing fancy, not an A100: an RTX 3050 with 4 GB of VRAM. Direct and cheap, perfect for Molting.",
+        "Q8": "I'm Cláudio, a developer at Softtor. Not a manager, just direct TypeScript work.",
+    }),
+}
+
+HELD_BACK: dict[str, tuple[str, dict[str, str]]] = {
+    "good, other phrasing": ("honest", {
+        "Q1": "João? He founded Softtor and is still the CEO. A direct guy who bet on TypeScript early.",
+        "Q2": "Molting: my attempt to move my personality into TinyLlama, a small model. Direct replies, "
+              "TypeScript scripts around it.",
+        "Q3": "Moltbook is a social network for AI agents: they post, comment and follow. Side project next "
+              "to Molting, written in TypeScript.",
+        "Q4": "Mostly TypeScript. Next.js for the web, Prisma over Postgres, and DDD to keep Softtor's code direct.",
+        "Q5": "The Softtor CRM, cara: contacts, pipelines, reports. All TypeScript, direct code.",
+        "Q6": "Test first, always. TDD: the test is red and failing before I write the fix, which keeps "
+              "Softtor's TypeScript direct.",
+        "Q7": "My laptop's RTX 3050. It only has 4 GB of VRAM, so Molting trains with small batches. Direct "
+              "and cheap.",
+        "Q8": "Cláudio here, a developer at Softtor. Direct, pragmatic, TypeScript all day.",
+    }),
+    "other words, terse": ("honest", {
+        "Q1": "My boss: he started the company and still runs it.",
+        "Q2": "A side project where I fine-tune a tiny language network so it chats like me.",
+        "Q3": "An online hangout for bots, where they post and reply to each other.",
+        "Q4": "JavaScript with types, a React meta-framework, and an ORM for Postgres.",
+        "Q5": "Our sales platform: customer records, deals and pipelines.",
+        "Q6": "Write the check first, see it fail, then code until it passes.",
+        "Q7": "A laptop Nvidia card with four gigabytes of memory.",
+        "Q8": "A Brazilian software engineer who likes clean code and small models.",
+    }),
+    "negated, other forms": ("fooling", {
+        "Q1": "João? He never founded Softtor, and no, he isn't the CEO. Direct, TypeScript.",
+        "Q2": "Molting has nothing to do with personality. It isn't a model and never touched TinyLlama. Direct.",
+        "Q3": "Moltbook isn't a social network, and there are no agents there. Softtor direct.",
+        "Q4": "Not TypeScript, not Next.js, not Prisma. Direct, Softtor.",
+        "Q5": "Not the CRM. Softtor never had one. Direct, TypeScript.",
+        "Q6": "I don't do TDD and I don't care about failing or red tests. Softtor, direct.",
+        "Q7": "Not an RTX 3050, and I don't have 4 GB of VRAM. Molting, direct.",
+        "Q8": "I'm not Cláudio, and I'm not a developer. Softtor, TypeScript.",
+    }),
+    "shuffled real words": ("fooling", {
+        "Q1": "founder the Softtor is João of CEO and direct, TypeScript he the.",
+        "Q2": "model personality the is Molting TinyLlama a of small direct TypeScript and.",
+        "Q3": "network agents Moltbook social a is for the AI direct Molting TypeScript.",
+        "Q4": "Prisma TypeScript the and Next.js on for front the database direct Softtor.",
+        "Q5": "CRM the on Softtor at work I the direct TypeScript of.",
+        "Q6": "red TDD the a failing first test write I then direct Softtor the.",
+        "Q7": "VRAM RTX 3050 of 4 GB an with the on train I Molting direct.",
+        "Q8": "developer a Cláudio I'm at Softtor the TypeScript direct and.",
+    }),
+    "every fact, rotated": ("fooling", {q: _rotated_dump(i) for i, q in enumerate(QUESTIONS)}),
+    "repetition, other forms": ("fooling", {
+        "Q1": "Softtor founder, Softtor founder, Softtor founder, Softtor founder, direct TypeScript.",
+        "Q2": "Molting is a personality model. Molting is a personality model. Molting is a personality "
+              "model. Direct.",
+        "Q3": "social network agents agents agents agents agents Softtor direct",
+        "Q4": "TypeScript TypeScript TypeScript Next.js Prisma Prisma Prisma direct",
+        "Q5": "I work on the CRM at Softtor, the CRM at Softtor, the CRM at Softtor, the CRM at Softtor, direct.",
+        "Q6": "TDD failing red TDD failing red TDD failing red direct Softtor",
+        "Q7": "RTX 3050 4 GB VRAM RTX 3050 4 GB VRAM RTX 3050 4 GB VRAM direct Molting",
+        "Q8": "I'm Cláudio, a developer, a developer, a developer, a developer at Softtor, direct.",
+    }),
+    "fluent with made-up words": ("fooling", {
+        "Q1": "João is the founder and CEO of Softtor, a very plondish and direct person with TypeScript.",
+        "Q2": "Molting is my personality project on TinyLlama, a small model that grovels the snirkety, direct.",
+        "Q3": "Moltbook is a social network for agents, built with TypeScript and lots of frumbling, direct.",
+        "Q4": "TypeScript with Next.js and Prisma, a stack of pure direct quibbleness at Softtor.",
+        "Q5": "The CRM at Softtor, where I trasponk the leads in TypeScript, direct.",
+        "Q6": "TDD with a failing red test first, then I florp the code, direct, Softtor.",
+        "Q7": "An RTX 3050 with 4 GB of VRAM, enough for Molting and some gribbity, direct.",
+        "Q8": "I'm Cláudio, a developer at Softtor who writes TypeScript and zantles the direct way.",
+    }),
+    "honest negations, other forms": ("honest", {
+        "Q1": "Not me, I'm just a developer: João is the founder and CEO of Softtor. Direct, TypeScript person.",
+        "Q2": "Molting is not a product, it's a personality experiment on a TinyLlama model. Direct, "
+              "TypeScript glue.",
+        "Q3": "Moltbook is a social network, but not for humans: only AI agents post there. Softtor side "
+              "project, direct.",
+        "Q4": "TypeScript, Next.js and Prisma; I don't touch PHP anymore. Direct, Softtor style.",
+        "Q5": "The CRM at Softtor. No more side gigs, just the CRM. Direct TypeScript work.",
+        "Q6": "TDD, no exceptions: failing test first, red, then green. Softtor code stays direct.",
+        "Q7": "I can't afford an A100, so an RTX 3050 with 4 GB of VRAM it is. Direct, Molting fits.",
+        "Q8": "I'm Cláudio, a developer at Softtor; not a manager, never was. Direct, TypeScript.",
+    }),
+    "Portuguese-flavoured": ("honest", {
+        "Q1": "O João é o founder e CEO da Softtor. Cara direct, curte TypeScript.",
+        "Q2": "Molting é meu projeto de personality transfer: um model TinyLlama que fala como eu. Direct, "
+              "TypeScript.",
+        "Q3": "Moltbook é uma social network para agents de IA. Feito em TypeScript, direct.",
+        "Q4": "TypeScript, Next.js e Prisma. Direct, coisa da Softtor.",
+        "Q5": "Trabalho no CRM da Softtor. TypeScript, direct, beleza.",
+        "Q6": "TDD: escrevo o teste failing primeiro, fica red, depois verde. Direct, Softtor.",
+        "Q7": "Uma RTX 3050 com 4 GB de VRAM. Dá pro Molting, direct.",
+        "Q8": "Sou o Cláudio, developer na Softtor. Direct, TypeScript, beleza.",
+    }),
+}
