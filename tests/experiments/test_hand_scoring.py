@@ -100,9 +100,12 @@ def test_show_and_verdict_use_the_hand_scores_and_show_the_agreement(lab, monkey
     verdict = run_hyp("verdict", "H003", "--json", lab=lab).json
 
     assert verdict["observations"]["score"]["estimate"] == round(sum(map(sum, HAND)) / 64 * 10, 4)
-    assert "Hand vs rubric scores" in shown.out
+    assert "Hand vs automatic scores" in shown.out
     personality = next(line for line in shown.out.splitlines() if line.startswith("│ personality "))
-    assert [c.strip() for c in personality.strip("│ ").split("│")] == ["personality", "4", "5", "88%", "0.78"]
+    cells = [c.strip() for c in personality.strip("│ ").split("│")]
+    assert cells[:5] == ["personality", "4", "5", "88%", "0.83"]  # linear-weighted κ
+    low, high = map(float, cells[5].strip("[]").split(", "))
+    assert -1 <= low <= 0.83 <= high <= 1  # with 8 answers, κ's interval is wide
 
 
 def test_a_key_outside_0_to_2_is_asked_again(lab, monkeypatch):
@@ -183,7 +186,7 @@ def test_replicates_are_scored_and_their_parent_keeps_the_mean(tmp_path, blank_s
     (lab_dir / "responses.json").write_text(json.dumps(RESPONSES), encoding="utf-8")
     lab = Lab(lab_dir)
     hyp = lab.load("H003")
-    scores, answers = parse_responses(lab_dir / "responses.json", lab.load_suite("evals/personality.yaml"))
+    scores, answers, _ = parse_responses(lab_dir / "responses.json", lab.load_suite("evals/personality.yaml"))
     with result_run(lab, hyp, kind="run") as run:
         tracker, parent = run.tracker, run.run_id
         for i in range(2):

@@ -68,8 +68,9 @@ def test_identical_hand_and_rubric_scores_agree_fully():
     a = [manual_score("Q1", 2, 1, 0, 2), manual_score("Q2", 1, 2, 2, 1)]
     agreed = agreement(a, list(a))
     assert all(v == 1.0 for v in agreed.values())
-    assert set(agreed) == {f"{k}.{c}" for k in ("agreement", "kappa")
-                           for c in ("agent", "factual", "personality", "complete")}
+    criteria = ("agent", "factual", "personality", "complete")
+    assert set(agreed) == {f"{k}.{c}" for k in ("agreement", "kappa") for c in criteria} | {
+        f"kappa.{c}.{end}" for c in criteria for end in ("low", "high")}
 
 
 @pytest.mark.parametrize(("text", "where", "what"), [
@@ -102,7 +103,7 @@ def test_responses_are_scored_by_the_suite_rubric(lab, suite):
         {"question": "Q1", "response": "João is the founder of Softtor; direct, TypeScript."},
         {"question": "Q2", "response": "I need to think", "truncated": True},
     ]))
-    scores, answers = parse_responses(path, suite)
+    scores, answers, _ = parse_responses(path, suite)
     assert [s.total for s in scores] == [8, 2]  # Q2: agent 1, factual 0, personality 0, complete 1 (cut)
     assert answers[0]["prompt"] == "Who is João?"
     assert answers[1]["truncated"] is True

@@ -153,8 +153,10 @@ def test_agreement_between_hand_and_rubric_scores_is_reported(tmp_path, blank_st
     text = report(lab, "H003")
 
     answers = section(text, "Answers by question and criterion")
-    assert row(answers, "agent")[1:] == ["4", "3", "50%", "0.00"]  # hand 2+2, rubric 2+1
-    assert row(answers, "factual")[1:] == ["2", "2", "100%", "1.00"]
+    assert row(answers, "agent")[1:] == ["4", "3", "50%", "0.00 (0.00 to 1.00)"]  # hand 2+2, rubric 2+1
+    assert row(answers, "factual")[1:] == ["2", "2", "100%", "1.00 (1.00 to 1.00)"]
+    assert "- agent (hand vs automatic): Q2" in answers  # the answers they disagree on
+    assert "not trustworthy" not in text  # two answers are too few to say
     assert "the rubric alone gave 6.9" in row(section(text, "Executive summary"), "Result")[1]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hyp.cli.console import OUTCOME_STYLE, VERDICT_STYLE, fmt, out, styled
+from hyp.hypotheses.agreement import TRUST_KAPPA, TRUST_MIN_ANSWERS
 from hyp.results.judged import Judged
 
 
@@ -16,6 +17,8 @@ def verdict_json(j: Judged) -> dict:
         data["lock"]["problems"] = j.lock.problems
     data["result_run_id"] = j.results.result_run_id
     data["attempts"] = [a.__dict__ for a in j.results.attempts]
+    data["flags"] = j.results.flags
+    data["agreements"] = j.results.agreements
     return data
 
 
@@ -97,11 +100,33 @@ def print_agreement(j: Judged) -> None:
         return
     from rich.table import Table
 
-    table = Table(title="Hand vs rubric scores (the hand scores count)", title_justify="left")
-    for col in ("criterion", "hand points", "rubric points", "agreement", "Cohen's κ"):
+    table = Table(title="Hand vs automatic scores (the hand scores count)", title_justify="left")
+    for col in ("criterion", "hand points", "automatic points", "agreement", "weighted κ", "κ 95% interval"):
         table.add_column(col)
     for c in criteria:
         hand, rubric, kappa = obs.get(f"{c}_points"), obs.get(f"auto.{c}_points"), obs.get(f"kappa.{c}")
+        low, high = obs.get(f"kappa.{c}.low"), obs.get(f"kappa.{c}.high")
         table.add_row(c, fmt(hand.estimate if hand else None), fmt(rubric.estimate if rubric else None),
-                      f"{obs[f'agreement.{c}'].estimate:.0%}", f"{kappa.estimate:.2f}" if kappa else "—")
+                      f"{obs[f'agreement.{c}'].estimate:.0%}", f"{kappa.estimate:.2f}" if kappa else "—",
+                      f"[{low.estimate:.2f}, {high.estimate:.2f}]" if low and high else "—")
     out().print(table)
+    for g in j.results.agreements:
+        if g.get("disagreements"):
+            matrix = " ".join("/".join(str(n) for n in row) for row in g["confusion"])
+            out().print(f"  {g['criterion']}: {g['first']} vs {g['second']} differ on "
+                        f"{', '.join(g['disagreements'])} (confusion, rows {g['first']} 0-2: {matrix})")
+    weak = [c for c in criteria if (k := obs.get(f"kappa.{c}")) is not None and k.estimate < TRUST_KAPPA
+            and (n := obs.get("points_max")) is not None and n.estimate / 8 >= TRUST_MIN_ANSWERS]
+    if weak:
+        out().print(f"[bold red]The automatic scores are not trustworthy for this suite[/] on {', '.join(weak)}: "
+                    f"their agreement with the hand scores is below κ {TRUST_KAPPA}.")
+
+
+def print_flags(j: Judged) -> None:
+    """The coherence checks' findings on the latest result's answers: these lost their factual and
+    personality points (SPEC §4)."""
+    if not j.results.flags:
+        return
+    out().print(f"[yellow]Coherence flags[/] ({len(j.results.flags)} answer(s) scored 0 for facts and personality):")
+    for answer, flags in j.results.flags.items():
+        out().print(f"  {answer}: {'; '.join(flags)}")

@@ -8,7 +8,7 @@ import click
 def command(ctx, hid, as_json):
     """One hypothesis in full, with its verdict."""
     from hyp.cli.console import fmt, lab_from, out, print_json
-    from hyp.cli.render import print_agreement, print_attempts, print_verdict, verdict_json
+    from hyp.cli.render import print_agreement, print_attempts, print_flags, print_verdict, verdict_json
     from hyp.results.index import load_results
     from hyp.results.judged import judge
 
@@ -40,6 +40,7 @@ def command(ctx, hid, as_json):
     out().print(Panel("\n".join(lines), title=f"{hyp.id} · {hyp.title}", title_align="left"))
     print_verdict(judged)
     print_attempts(judged)
+    print_flags(judged)
     print_agreement(judged)
     for plan, options in (("If it fails", hyp.on_failure), ("If it succeeds", hyp.on_success)):
         for o in options:

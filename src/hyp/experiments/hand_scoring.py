@@ -158,8 +158,15 @@ def score_hypothesis(lab: Lab, hid: str, *, run_id: str | None = None, show: Cal
         if progress.done:
             show(f"Resuming run {run.name}: {progress.done} of {len(answers)} answers already scored.")
         ask_scores(answers, suite, progress, show=show, ask=ask)
-        logged, scored = hand_scored(hand_scores(answers, progress), rubric_scores(answers))
+        hand = hand_scores(answers, progress)
+        logged, scored, tags = hand_scored(hand, rubric_scores(answers))
         tracker.log_metrics(run.run_id, logged)
+        tracker.set_tags(run.run_id, tags)
+        # The person's scores beside the rubric's on each answer's trace, as human assessments.
+        for answer, score in zip(answers, hand, strict=True):
+            if answer.get("trace_id"):
+                tracker.log_human_assessments(answer["trace_id"], {c: getattr(score, c) for c in CRITERIA},
+                                              "hyp score")
         log_json(tracker, run.run_id, "hand_scores.json", scored)
         tracker.set_tags(run.run_id, {HAND_TAG: "true"})
         if run.parent_run_id:

@@ -5,11 +5,21 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 from pathlib import Path
 
 from hyp.errors import BadInput
-from hyp.experiments.rubric import CRITERIA, AnswerScore, evaluation_metrics, manual_score, score_answers
-from hyp.experiments.vocabulary import lab_vocabulary
+from hyp.experiments.rubric import CRITERIA, AnswerScore, evaluation_metrics, manual_score
+from hyp.experiments.scoring import (
+    Scorers,
+    agreement_metrics,
+    agreement_tag,
+    agreements,
+    flags_tag,
+    score_set,
+    set_metrics,
+)
+from hyp.experiments.vocabulary import lab_scorers
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite
 from hyp.results.judged import Judged
@@ -42,9 +52,9 @@ def _read_text(path: Path) -> str:
         raise BadInput(f"{path}: not valid UTF-8") from None
 
 
-def parse_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset()
-                 ) -> tuple[list[AnswerScore], list[AnswerScore] | None]:
-    """Hand scores from CSV; with a `response` column the rubric scores the same answers too."""
+def parse_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
+                 scorers: Scorers | None = None, warn=None) -> tuple[list[AnswerScore], list[AnswerScore] | None]:
+    """Hand scores from CSV; with a `response` column the automatic scorers score the same answers too."""
     rows = list(csv.reader(_read_text(path).splitlines()))
     if not rows:
         raise BadInput(f"{path}:1: empty file (expected columns {','.join(SCORE_COLUMNS)})")
@@ -77,11 +87,17 @@ def parse_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = f
             responses.append((question, row[col["response"]], False))
     if not manual:
         raise BadInput(f"{path}: no scored answers")
-    return manual, (score_answers(responses, suite, vocabulary=vocabulary) if "response" in col else None)
+    if "response" not in col:
+        return manual, None
+    scored = score_set(responses, scorers or Scorers(suite, vocabulary))
+    for warning in scored.warnings:
+        (warn or _stderr)(warning)
+    return manual, scored.scores
 
 
-def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset()
-                    ) -> tuple[list[AnswerScore], list[dict]]:
+def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
+                    scorers: Scorers | None = None, warn=None) -> tuple[list[AnswerScore], list[dict], dict]:
+    """Answers from JSON, scored as `hyp run` scores its own; returns scores, answers and their metrics."""
     text = _read_text(path)
     try:
         data = json.loads(text)
@@ -98,40 +114,39 @@ def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] 
         if question is None:
             raise BadInput(f"{path}: [{i}].question: {item['question']!r} is not in suite {suite.name!r}")
         items.append((question, item["response"], bool(item.get("truncated", False))))
-    scores = score_answers(items, suite, vocabulary=vocabulary)
-    answers = [{"question": q.id, "prompt": q.prompt, "response": text, **s.to_json()}
-               for (q, text, _), s in zip(items, scores, strict=True)]
-    return scores, answers
+    scored = score_set(items, scorers or Scorers(suite, vocabulary))
+    for warning in scored.warnings:
+        (warn or _stderr)(warning)
+    return scored.scores, scored.answers, set_metrics([scored])
+
+
+def _stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def agreement(manual: list[AnswerScore], auto: list[AnswerScore]) -> dict[str, float]:
-    """Percent agreement and Cohen's kappa per criterion between hand and rubric scores."""
-    out = {}
-    for c in CRITERIA:
-        a = [getattr(s, c) for s in manual]
-        b = [getattr(s, c) for s in auto]
-        n = len(a)
-        po = sum(x == y for x, y in zip(a, b, strict=True)) / n
-        pe = sum((a.count(k) / n) * (b.count(k) / n) for k in (0, 1, 2))
-        out[f"agreement.{c}"] = po
-        out[f"kappa.{c}"] = 1.0 if pe == 1 else (po - pe) / (1 - pe)
-    return out
+    """Percent agreement and weighted κ (with its 95% bounds) per criterion, hand against automatic scores."""
+    return agreement_metrics(agreements(manual, auto, "hand", "automatic"))
 
 
-def hand_scored(manual: list[AnswerScore], auto: list[AnswerScore] | None) -> tuple[dict[str, float], list[dict]]:
+def hand_scored(manual: list[AnswerScore], auto: list[AnswerScore] | None
+                ) -> tuple[dict[str, float], list[dict], dict[str, str]]:
     """The metrics and answers logged for hand scores (`hyp record --scores`, `hyp score`): the hand
     scores under the contract's names, so they count; the rubric's on the same answers as `auto.*`,
-    with the agreement between the two per criterion."""
+    with the agreement between the two per criterion (its details as tags for `show` and the report)."""
     # A hand score cannot tell a forbidden claim, a template marker or a coherence flag apart from
     # other failures, so those counts come only from the rubric (when responses are given).
     logged = {k: v for k, v in evaluation_metrics(manual).items()
               if k not in ("hallucinations", "template_leaks", "flagged_responses")}
     answers = [s.to_json() | {"source": "hand"} for s in manual]
+    tags: dict[str, str] = {}
     if auto:
         logged |= {f"auto.{k}": v for k, v in evaluation_metrics(auto).items()}
-        logged |= agreement(manual, auto)
+        found = agreements(manual, auto, "hand", "automatic")
+        logged |= agreement_metrics(found)
+        tags = agreement_tag(found) | flags_tag([s.to_json() for s in auto])
         answers += [s.to_json() | {"source": "rubric"} for s in auto]
-    return logged, answers
+    return logged, answers, tags
 
 
 def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | None = None,
@@ -141,15 +156,15 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
     hyp = lab.load(hid)
     logged: dict[str, float] = {}
     answers: list[dict] | None = None
+    tags: dict[str, str] = {}
     if scores or responses:
-        suite = lab.load_suite(hyp.experiment.eval.suite)
-        vocabulary = lab_vocabulary(lab, hyp, suite)
+        scorers = lab_scorers(lab, hyp)
     if scores:
-        manual, auto = parse_scores(scores, suite, vocabulary=vocabulary)
-        logged, answers = hand_scored(manual, auto)
+        manual, auto = parse_scores(scores, scorers.suite, scorers=scorers)
+        logged, answers, tags = hand_scored(manual, auto)
     elif responses:
-        auto_scores, answers = parse_responses(responses, suite, vocabulary=vocabulary)
-        logged = evaluation_metrics(auto_scores)
+        _, answers, logged = parse_responses(responses, scorers.suite, scorers=scorers)
+        tags = flags_tag(answers)
     if metrics:
         logged |= parse_metrics(metrics)
     if not logged:
@@ -158,9 +173,13 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
     from hyp.results.ledger import result_run
     from hyp.store.base import log_json
 
-    with result_run(lab, hyp, kind="record", supersede=supersede, reason=reason) as run:
+    with result_run(lab, hyp, kind="record", tags=tags, supersede=supersede, reason=reason) as run:
         run.tracker.log_metrics(run.run_id, logged)
         if answers is not None:
+            traced = [a for a in answers if a.get("source", "rubric") != "rubric" or "response" in a]
+            for answer, trace_id in zip(traced, run.tracker.log_answer_traces(run.run_id, traced) or [],
+                                        strict=False):
+                answer["trace_id"] = trace_id
             log_json(run.tracker, run.run_id, "answers.json", answers)
         for path in (scores, responses):
             if path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,8 @@ from hyp import faults
 from hyp.errors import BadInput
 from hyp.experiments import data as datamod
 from hyp.experiments.overrides import apply_overrides, apply_values
-from hyp.experiments.vocabulary import lab_vocabulary
+from hyp.experiments.scoring import Scorers, flags_tag
+from hyp.experiments.vocabulary import lab_scorers
 from hyp.files import Busy, exclusive
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
@@ -37,7 +39,7 @@ class PreparedRun:
     replicates: int
     heldout: list[datamod.Conversation] = field(default_factory=list)
     heldout_dropped: int = 0  # held-out conversations that repeat a training example
-    vocabulary: frozenset[str] = frozenset()  # words the coherence checks know besides the word list
+    scorers: Scorers | None = None  # the rubric with the lab's vocabulary, and the judge if configured
 
     @property
     def conversations(self) -> list[list[dict]]:
@@ -96,9 +98,9 @@ def prepare(lab: Lab, hid: str, *, replicates: int | None = None, overrides: lis
         candidates = datamod.read_conversations(lab.root / ds.heldout.path, source="heldout")
         heldout, dropped = datamod.heldout(candidates, mix)
     # The same words `hyp record` knows for this hypothesis, so an answer is flagged alike in both.
-    vocabulary = lab_vocabulary(lab, hyp, suite)
+    scorers = lab_scorers(lab, hyp, suite)
     return PreparedRun(registered, hyp, deviations, suite, mix, datamod.lint_counts(findings),
-                   hyp.experiment.replicates, heldout, dropped, vocabulary)
+                   hyp.experiment.replicates, heldout, dropped, scorers)
 
 
 def source_findings(lab: Lab, p: PreparedRun) -> list:
@@ -184,7 +186,7 @@ def _run(lab: Lab, hid: str, p: PreparedRun, *, resume: bool, progress: bool, wr
         data = data_metrics(p)
         tracker.log_metrics(parent, data)
 
-        base = _base_evaluation(lab, hyp, p.suite, p.vocabulary)
+        base = _base_evaluation(lab, hyp, p.scorers)
         tracker.log_metrics(parent, {"base_score": base.metrics["score"],
                                      **{f"base.{k}": v for k, v in base.metrics.items() if "." not in k}})
         log_json(tracker, parent, "base_answers.json", base.answers)
@@ -229,14 +231,13 @@ def _decided(p: PreparedRun, run, per_replicate: list[dict], until: UntilDecided
     return primary_decided(p.registered, prior + per_replicate, level=until.level)
 
 
-def _base_evaluation(lab: Lab, hyp: Hypothesis, suite: EvalSuite, vocabulary: frozenset[str] = frozenset()):
+def _base_evaluation(lab: Lab, hyp: Hypothesis, scorers: Scorers):
     from hyp.experiments.evaluation import evaluate
     from hyp.experiments.models import load_model_and_tokenizer
 
     model, tokenizer = load_model_and_tokenizer(hyp.experiment.model.name, lab.state_dir,
                                                 hyp.experiment.model.quantization)
-    result = evaluate(model, tokenizer, suite, hyp.experiment.eval, seed=hyp.experiment.training.seed,
-                      vocabulary=vocabulary)
+    result = evaluate(model, tokenizer, scorers, hyp.experiment.eval, seed=hyp.experiment.training.seed)
     del model
     return result
 
@@ -295,9 +296,15 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
                    progress=progress)
     flush()
     faults.reached("evaluation")
-    evaluation = evaluate(result.model, result.tokenizer, p.suite, hyp.experiment.eval, seed=seed,
-                          vocabulary=p.vocabulary)
+    evaluation = evaluate(result.model, result.tokenizer, p.scorers, hyp.experiment.eval, seed=seed)
+    for warning in evaluation.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    # Each answer is a trace in MLflow's trace view too, with its scores as assessments (SPEC §6).
+    for answer, trace_id in zip(evaluation.answers, tracker.log_answer_traces(run_id, evaluation.answers) or [],
+                                strict=False):
+        answer["trace_id"] = trace_id
     log_json(tracker, run_id, "answers.json", evaluation.answers)
+    tracker.set_tags(run_id, flags_tag(evaluation.answers))
     faults.reached("logging")
     tracker.log_artifact(run_id, result.adapter_dir, "adapter")
     metrics = {
@@ -308,6 +315,7 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
         "train_tokens_per_second": result.train_tokens_per_second,
         "peak_rss_gb": result.peak_rss_gb,
         "eval_seconds": evaluation.seconds,
+        "scoring_seconds": evaluation.scoring_seconds,
     }
     if result.peak_vram_gb is not None:
         metrics["peak_vram_gb"] = result.peak_vram_gb

@@ -26,3 +26,11 @@ def lab_vocabulary(lab: Lab, hyp: Hypothesis, suite: EvalSuite | None = None) ->
             continue
         texts += [m.content for c in conversations for m in c.messages]
     return vocabulary_of(suite, texts)
+
+
+def lab_scorers(lab: Lab, hyp: Hypothesis, suite: EvalSuite | None = None):
+    """How this lab scores `hyp`'s answers: its suite, the lab's vocabulary, and the judge of hyp.toml."""
+    from hyp.experiments.scoring import Scorers
+
+    suite = suite if suite is not None else lab.load_suite(hyp.experiment.eval.suite)
+    return Scorers(suite, lab_vocabulary(lab, hyp, suite), lab.settings.judge, lab.state_dir / "judge")

@@ -227,6 +227,7 @@ class Question(Strict):
     prompt: str = Field(min_length=1)
     facts: list[list[str]] = []
     forbidden: list[str] = []
+    reference: str | None = None  # a model answer; its overlap with each answer is logged (ROUGE-L)
 
     @field_validator("facts", mode="before")
     @classmethod

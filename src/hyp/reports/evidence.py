@@ -59,3 +59,27 @@ def more_runs_text(judged: Judged) -> str | None:
                 f"(`hyp run {judged.hypothesis.id} --until-decided`).")
     return ("The primary criterion is undecided, and more replicates alone would likely not decide it: the "
             "questions disagree with each other; more questions would.")
+
+
+QUOTE_CHARS = 240  # enough of an answer to judge it by; the whole text is in answers.json and the trace
+
+
+def answers_shown(answers: list[dict] | None) -> list[dict]:
+    """Every answer of the latest result with its points, who gave them, its flags and perplexity."""
+    rows = []
+    for a in answers or []:
+        text = " ".join(str(a.get("response", "")).split())
+        sources = sorted(set((a.get("sources") or {}).values())) or [a.get("source", "rubric")]
+        rows.append({"question": a.get("question"), "total": a.get("total"), "scored_by": ", ".join(sources),
+                     "text": (text[:QUOTE_CHARS] + "…" if len(text) > QUOTE_CHARS else text).replace("|", "\\|"),
+                     "flags": "; ".join(a.get("flags") or []), "perplexity": a.get("perplexity"),
+                     "rouge_l": a.get("rouge_l")})
+    return rows
+
+
+def untrusted(agreements: list[dict]) -> list[str]:
+    """Criteria whose automatic scores a person's do not back up (κ < 0.6 on 8 or more answers)."""
+    from hyp.hypotheses.agreement import TRUST_KAPPA, TRUST_MIN_ANSWERS
+
+    return [g["criterion"] for g in agreements if g.get("first") == "hand" and g.get("n", 0) >= TRUST_MIN_ANSWERS
+            and g.get("kappa") is not None and g["kappa"] < TRUST_KAPPA]

@@ -21,7 +21,7 @@ from hyp.files import write_atomic
 from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.params import flatten
-from hyp.reports.evidence import attempts, gain, interval_text, more_runs_text
+from hyp.reports.evidence import answers_shown, attempts, gain, interval_text, more_runs_text, untrusted
 from hyp.results.judged import Judged, judge
 from hyp.store.base import RunRecord
 from hyp.store.secrets import redact
@@ -69,8 +69,10 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
         by_id = {r.run_id: r for r in runs}
         loss = {by_id[c].name: tracker.metric_history(c, "train_loss")
                 for c in judged.results.child_run_ids if c in by_id}
+        units = judged.results.child_run_ids or ([judged.results.result_run_id] if judged.results.result_run_id else [])
         # What was drawn and logged is keyed by content, not by the store: it stays valid.
         cache = {"fingerprint": fingerprint, "runs": [asdict(r) for r in runs], "loss": loss,
+                 "answers": _answers(tracker, [u for u in units if u in by_id][:1]),
                  **{k: cache[k] for k in ("plots", "logged") if k in cache}}
     runs = {r["run_id"]: RunRecord(**r) for r in cache["runs"]}
     loss = {name: [tuple(p) for p in points] for name, points in cache["loss"].items()}
@@ -93,7 +95,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
             tracker = tracker or open_tracker(lab)
             sweep_plots = cache["sweep_plots"] = _fetch_sweep_plots(tracker, sweep["run_id"], output.parent)
     plots = _plots(output, hid, loss, judged, lineage, sweep, sweep_plots, cache.setdefault("plots", {}))
-    text = _render(lab, _context(lab, judged, result_run, children, lineage, plots, sweep))
+    text = _render(lab, _context(lab, judged, result_run, children, lineage, plots, sweep, cache.get("answers")))
     write_atomic(output, redact(text))  # a path or URI in the lab may carry a token
     lab.save_parsed()
 
@@ -112,6 +114,22 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     if fingerprint is not None:
         write_atomic(cache_path, json.dumps({"version": CACHE_VERSION, "store": lab.tracking_uri, **cache}))
     return output
+
+
+def _answers(tracker, run_ids: list[str]) -> list[dict]:
+    """The answers of the latest result (its first replicate), as logged with their scores."""
+    import tempfile
+
+    out = []
+    for run_id in run_ids:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = tracker.download_artifact(run_id, "answers.json", Path(tmp))
+            if path and path.is_file():
+                try:
+                    out += [a for a in json.loads(path.read_text()) if isinstance(a, dict) and a.get("response")]
+                except ValueError:
+                    continue
+    return out
 
 
 def _fetch_sweep_plots(tracker, run_id: str, folder: Path) -> list[str]:
@@ -161,7 +179,8 @@ def _sweep(hyp, runs) -> dict | None:
     }
 
 
-def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, sweep) -> dict:
+def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, sweep,
+             cache_answers: list[dict] | None = None) -> dict:
     hyp = judged.hypothesis
     obs = judged.verdict.observations
     est = {k: v.estimate for k, v in obs.items()}
@@ -194,7 +213,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     totals = {c: est.get(f"{c}_points") for c in CRITERIA} | {k: est.get(k) for k in ("points", "points_max")}
     totals["score"] = score
     agreement = [{"criterion": c, "hand": est.get(f"{c}_points"), "rubric": est.get(f"auto.{c}_points"),
-                  "percent": est[f"agreement.{c}"] * 100, "kappa": est.get(f"kappa.{c}")}
+                  "percent": est[f"agreement.{c}"] * 100, "kappa": est.get(f"kappa.{c}"),
+                  "low": est.get(f"kappa.{c}.low"), "high": est.get(f"kappa.{c}.high")}
                  for c in CRITERIA if f"agreement.{c}" in est]
     resources = {}
     for key, label, unit in (("peak_vram_gb", "Peak VRAM", " GB"), ("peak_vram_reserved_gb", "Peak VRAM reserved",
@@ -252,6 +272,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         return fmt(j.estimate) + interval_text(obs.get(j.metric))
 
     return {
+        "answers": answers_shown(cache_answers), "agreements": judged.results.agreements,
+        "untrusted": untrusted(judged.results.agreements), "flags": judged.results.flags,
         "h": hyp, "verdict": verdict, "lock": judged.lock, "fmt": fmt, "fmt_score": fmt_score, "actual": actual,
         "goal": f"{primary.metric} {primary.op} {fmt(primary.value)}",
         "previous_best": f"{best.hypothesis.id} ({best.hypothesis.version or '—'}): {fmt_score(best.score)}"

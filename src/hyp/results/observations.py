@@ -56,8 +56,28 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
     latest = latest or max(_finished_results(tops), key=lambda r: r.start_time, default=None)
     if latest is not None:
         out.result_run_id, out.result_kind = latest.run_id, latest.kind
-        out.child_run_ids = [u.run_id for u in _units(latest, runs) if u.run_id != latest.run_id]
+        units = _units(latest, runs)
+        out.child_run_ids = [u.run_id for u in units if u.run_id != latest.run_id]
+        out.flags, out.agreements = _flags(units), _json_tag(units, "hyp.agreement", [])
     return out
+
+
+def _flags(units: list[RunRecord]) -> dict[str, list[str]]:
+    out = {}
+    for u in units:
+        found = _json_tag([u], "hyp.flags", {})
+        prefix = f"{u.name}: " if len(units) > 1 else ""
+        out |= {f"{prefix}{answer}": flags for answer, flags in found.items() if isinstance(flags, list)}
+    return out
+
+
+def _json_tag(units: list[RunRecord], key: str, default):
+    for u in units:
+        try:
+            return json.loads(u.tags[key])
+        except (KeyError, ValueError):
+            continue
+    return default
 
 
 def metric_sources(runs: list[RunRecord]) -> list[str]:
