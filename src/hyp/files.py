@@ -1,29 +1,147 @@
-"""Writing files so that a crash never leaves half of one behind."""
+"""Reading and writing files safely: inputs only from regular files of a sane size, outputs whole or not
+at all, never onto a device, a FIFO, a directory or a system file, and caches that may fail to write."""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import stat
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from hyp import faults
+from hyp.errors import BadInput
 
 STALE_AFTER_S = 600  # far longer than any one write takes: an older temporary file's writer died
+MAX_INPUT_BYTES = 100 * 1024 * 1024  # a data file, suite or score sheet larger than this is a mistake
+SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in a user's words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    return "is not a regular file"
+
+
+def _os_problem(e: OSError) -> str:
+    if e.errno == errno.ENOENT:
+        return "no such file"
+    if e.errno == errno.ENAMETOOLONG:
+        return "the file name is too long"
+    return f"cannot be read: {e.strerror or e}"
+
+
+def input_problem(path: Path, limit: int = MAX_INPUT_BYTES) -> str | None:
+    """Why `path` cannot be read as an input file, or None: it must be a regular file (not a directory,
+    FIFO or device, which would hang or never end) of at most `limit` bytes. Opens nothing."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        return _os_problem(e)
+    kind = _kind(st.st_mode)
+    if kind:
+        return kind
+    if st.st_size > limit:
+        return f"is {st.st_size / 1e6:,.0f} MB, more than the {limit / 1e6:,.0f} MB an input file may be"
+    return None
+
+
+def read_input(path: Path, *, limit: int = MAX_INPUT_BYTES, name: str | None = None) -> bytes:
+    """The bytes of a file the user named, or BadInput naming it (`name`, default the path) and why.
+
+    Opened without blocking and checked again once open, so a FIFO swapped in after a check cannot
+    hang the read; a file that grows past `limit` (a /proc file reports size 0) is cut off and refused."""
+    shown = name or str(path)
+    problem = input_problem(path, limit)
+    if problem:
+        raise BadInput(f"{shown}: {problem}")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise BadInput(f"{shown}: {_os_problem(e)}") from None
+    with os.fdopen(fd, "rb") as f:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind:
+            raise BadInput(f"{shown}: {kind}")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise BadInput(f"{shown}: more than the {limit / 1e6:,.0f} MB an input file may be")
+    return data
+
+
+def output_problem(path: Path, protected: Iterable[Path] = ()) -> str | None:
+    """Why hyp must not write a file at `path`, or None. Never onto a directory, device, FIFO or socket
+    (replacing one would destroy it), under /proc, /sys or /dev, or onto `protected` files and the files
+    under `protected` folders (a lab's own hypotheses, data and suites)."""
+    path = Path(path)
+    if len(path.name.encode()) > 230:  # with the temporary's prefix and suffix, past 255 bytes
+        return "the file name is too long"
+    here, real = Path(os.path.abspath(path)), Path(os.path.realpath(path))
+    if any(p.is_relative_to(d) for p in (here, real) for d in SYSTEM_DIRS):
+        return "is a system file; write the file somewhere else"
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        return _os_problem(e)
+    if st is not None and (kind := _kind(st.st_mode)):
+        return f"{kind}; give a file name"
+    for p in protected:
+        p = Path(os.path.realpath(p))
+        if real == p or here == p or real.is_relative_to(p) or here.is_relative_to(p):
+            return "is one of the lab's own files (hypotheses, data, suites, settings, state); write elsewhere"
+    return None
+
+
+def check_output(path: Path, protected: Iterable[Path] = ()) -> Path:
+    """`path` when hyp may write there (see `output_problem`), else BadInput naming it and why."""
+    problem = output_problem(path, protected)
+    if problem:
+        raise BadInput(f"{path}: {problem}")
+    return Path(path)
+
+
+def _umask() -> int:
+    # Read, not set: setting the mask to learn it would race with threads creating files meanwhile.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Replace `path` with `text` in one step: readers see the old file or the new one, never part.
 
-    A writer killed mid-write leaves only its hidden temporary file; the next write of the same
-    file removes those left that long ago."""
-    path = Path(path)
+    The file gets the mode any new file gets (0666 less the umask: 0644 usually), not the private
+    0600 of a temporary file. A writer killed mid-write leaves only its hidden temporary file; the
+    next write of the same file removes those left that long ago."""
+    path = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode("utf-8") if isinstance(text, str) else text)
             f.flush()
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
             os.fsync(f.fileno())
         faults.reached("write")
         os.replace(tmp, path)
@@ -34,6 +152,26 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def read_cache(path: Path) -> dict:
+    """A JSON cache hyp keeps for itself; {} when it is absent, unreadable or not an object (a cache of
+    the wrong shape, `null` or `[]`, is treated as absent, never trusted)."""
+    try:
+        data = json.loads(read_input(path))
+    except (BadInput, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_cache(path: Path, text: str) -> bool:
+    """Keep a cache if the lab can be written; False when it cannot (a read-only checkout, a mounted
+    share, a full disk): reading must work without writing, and a cache is only ever a shortcut."""
+    try:
+        write_atomic(path, text)
+    except OSError:
+        return False
+    return True
 
 
 def _remove_stale(path: Path) -> None:
@@ -47,15 +185,18 @@ def _remove_stale(path: Path) -> None:
 
 
 class Busy(Exception):
-    """Another process holds the lock."""
+    """Another process holds the lock; the message is what it wrote there (its pid)."""
 
 
 class exclusive:
     """An advisory lock on `path` for the life of a `with` block: the kernel drops it when the process
-    dies, SIGKILL included, so a crash never leaves a stale lock to clean up by hand."""
+    dies, SIGKILL included, so a crash never leaves a stale lock to clean up by hand.
 
-    def __init__(self, path: Path):
+    Taken at once or not at all (Busy) unless `wait`; `note` (what holds it) is written after the pid."""
+
+    def __init__(self, path: Path, *, wait: bool = False, note: str = ""):
         self.path = Path(path)
+        self.wait, self.note = wait, note
         self._file = None
 
     def __enter__(self):
@@ -64,7 +205,7 @@ class exclusive:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "a+")  # noqa: SIM115  (held open for the lock's lifetime)
         try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._file, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
         except BlockingIOError:
             self._file.seek(0)
             holder = self._file.read().strip()
@@ -72,7 +213,7 @@ class exclusive:
             raise Busy(holder) from None
         self._file.seek(0)
         self._file.truncate()
-        self._file.write(str(os.getpid()))
+        self._file.write(f"{os.getpid()} {self.note}".strip())
         self._file.flush()
         return self
 

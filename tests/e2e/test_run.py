@@ -184,3 +184,18 @@ def test_run_rebuilds_the_index_once_and_writes_the_report_once(lab, monkeypatch
     assert parent.data.tags["hyp.verdict"] == outcome.judged.verdict.verdict
     artifacts = [a.path for a in client.list_artifacts(outcome.parent_run_id)]
     assert artifacts.count("H003.md") == 1
+
+
+def test_until_decided_adds_replicates_up_to_the_limit_and_records_how_it_stopped(lab):
+    for bad in (["--until-decided", "--replicates", "2"], ["--max-replicates", "2"],
+                ["--until-decided", "--max-replicates", "0"]):
+        assert hyp(lab, "run", "H003", *bad, *SMALL).returncode == 2, bad
+    proc = hyp(lab, "run", "H003", "--until-decided", "--max-replicates", "2", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    client, found = runs(lab, "H003")
+    parent = max((r for r in found if r.data.tags["hyp.kind"] == "run"), key=lambda r: r.info.start_time)
+    stopped = json.loads(parent.data.tags["hyp.until_decided"])
+    children = [r for r in found if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert stopped["max_replicates"] == 2 and stopped["level"] == pytest.approx(0.975)
+    assert 1 <= stopped["replicates"] == len(children) <= 2
+    assert stopped["decided"] or len(children) == 2  # it stops early only once the primary is decided

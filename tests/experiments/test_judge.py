@@ -266,3 +266,32 @@ def test_cache_files_are_one_per_judgement(tmp_path):
     names = sorted(p.name for p in Path(tmp_path).iterdir())
     assert len(names) == 2 and all(re.fullmatch(r"[0-9a-f]{64}\.json", n) for n in names)
     assert json.loads((tmp_path / names[0]).read_text())["model"] == "judge-7b"
+
+
+def test_a_lab_with_a_judge_scores_recorded_answers_through_it(tmp_path, blank_store, monkeypatch):
+    """`hyp record --responses` in a lab whose hyp.toml names a judge: the judge's scores decide (no hand
+    scores exist), the rubric's are kept beside them, a second pass asks nothing, and the key never reaches
+    the store or the report."""
+    monkeypatch.setenv("JUDGE_TEST_KEY", KEY)
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    answers = [{"question": f"Q{i}", "response": "A plain answer with nothing the rubric looks for. grade=2"}
+               for i in range(1, 9)]
+    (lab / "answers.json").write_text(json.dumps(answers))
+    with Judge() as judge:
+        with open(lab / "hyp.toml", "a") as f:
+            f.write(f'\n[judge]\nbase_url = "{judge.settings().base_url}"\nmodel = "judge-7b"\n'
+                    'api_key_env = "JUDGE_TEST_KEY"\n')
+        first = run_hyp("record", "H003", "--responses", lab / "answers.json", lab=lab)
+        assert first.code == 0, first
+        assert len(judge.requests) == 8 * len(CRITERIA)
+        verdict = run_hyp("verdict", "H003", "--json", lab=lab).json
+        assert verdict["observations"]["score"]["estimate"] == 10.0  # the judge's 2s, not the rubric's
+        assert verdict["observations"]["rubric.score"]["estimate"] < 10.0
+        assert verdict["verdict"] == "CONFIRMED"
+
+        second = run_hyp("record", "H003", "--responses", lab / "answers.json", lab=lab)
+        assert second.code == 0, second
+        assert len(judge.requests) == 8 * len(CRITERIA)  # all from the cache
+    assert run_hyp("report", "H003", lab=lab).code == 0
+    leaked = [p for p in lab.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
+    assert leaked == []  # not in mlflow.db, the artifacts, the judge cache, the report or the index

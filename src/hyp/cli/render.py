@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hyp.cli.console import OUTCOME_STYLE, VERDICT_STYLE, fmt, out, styled
 from hyp.hypotheses.agreement import TRUST_KAPPA, TRUST_MIN_ANSWERS
+from hyp.hypotheses.criteria import CRITERIA
 from hyp.results.judged import Judged
 
 
@@ -95,7 +96,7 @@ def print_verdict(j: Judged) -> None:
 def print_agreement(j: Judged) -> None:
     """Hand against rubric scores per criterion, when both scored the same answers."""
     obs = j.verdict.observations
-    criteria = [c for c in ("agent", "factual", "personality", "complete") if f"agreement.{c}" in obs]
+    criteria = [c for c in CRITERIA if f"agreement.{c}" in obs]
     if not criteria:
         return
     from rich.table import Table

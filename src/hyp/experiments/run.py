@@ -66,7 +66,7 @@ class RunOutcome:
 def prepare(lab: Lab, hid: str, *, replicates: int | None = None, overrides: list[str] | None = None,
             values: dict | None = None) -> PreparedRun:
     """Everything checked before any work: `overrides` as `--set` gives them, `values` already typed (a trial's)."""
-    from hyp.experiments.models import require_cuda
+    from hyp.experiments.models import check_model
 
     registered = lab.load(hid)
     hyp, deviations = apply_overrides(registered, list(overrides or []))
@@ -81,7 +81,7 @@ def prepare(lab: Lab, hid: str, *, replicates: int | None = None, overrides: lis
         hyp = Hypothesis.model_validate({**hyp.model_dump(mode="json"),
                                          "experiment": {**hyp.experiment.model_dump(mode="json"),
                                                         "replicates": replicates}})
-    require_cuda(hyp.experiment.model.quantization)  # before any work, as SPEC §10 says
+    check_model(hyp.experiment.model.name, hyp.experiment.model.quantization, lab.root)  # before any work (SPEC §10)
     suite = lab.load_suite(hyp.experiment.eval.suite)
     ds = hyp.experiment.dataset
     curated = datamod.read_conversations(lab.root / ds.curated.path, source="curated")
@@ -233,9 +233,9 @@ def _decided(p: PreparedRun, run, per_replicate: list[dict], until: UntilDecided
 
 def _base_evaluation(lab: Lab, hyp: Hypothesis, scorers: Scorers):
     from hyp.experiments.evaluation import evaluate
-    from hyp.experiments.models import load_model_and_tokenizer
+    from hyp.experiments.models import load_model_and_tokenizer, model_source
 
-    model, tokenizer = load_model_and_tokenizer(hyp.experiment.model.name, lab.state_dir,
+    model, tokenizer = load_model_and_tokenizer(model_source(hyp.experiment.model.name, lab.root), lab.state_dir,
                                                 hyp.experiment.model.quantization)
     result = evaluate(model, tokenizer, scorers, hyp.experiment.eval, seed=hyp.experiment.training.seed)
     del model
@@ -267,6 +267,7 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
     pruner there, and may raise to stop training.
     """
     from hyp.experiments.evaluation import evaluate
+    from hyp.experiments.models import model_source
     from hyp.experiments.recipes.lora import train
     from hyp.store.base import log_json
 
@@ -291,7 +292,8 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
         if on_epoch is not None:
             on_epoch(epoch, metrics)
 
-    result = train(hyp.experiment.model.name, training_config(hyp, seed), p.conversations, workdir, lab.state_dir,
+    model = model_source(hyp.experiment.model.name, lab.root)
+    result = train(model, training_config(hyp, seed), p.conversations, workdir, lab.state_dir,
                    eval_conversations=p.eval_conversations, on_step=on_step, on_epoch=logged_epoch, resume=resume,
                    progress=progress)
     flush()

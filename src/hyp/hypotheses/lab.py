@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyp.errors import BadInput
+from hyp.files import input_problem, read_cache, read_input
 from hyp.hypotheses.judging import JUDGE_KEYS, JudgeSettings, judge_lock_content, parse_judge
 from hyp.hypotheses.schema import ID_RE, EvalSuite, Hypothesis
 from hyp.hypotheses.validation import validate
-from hyp.hypotheses.yamlfile import Document, read_yaml
+from hyp.hypotheses.metric_names import typo_of
+from hyp.hypotheses.options import change_problems
+from hyp.hypotheses.yamlfile import Document, dotted, read_yaml
 
 CONFIG = "hyp.toml"
 
@@ -39,7 +42,7 @@ _KNOWN = {
 
 def read_settings(path: Path) -> Settings:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_input(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise BadInput(f"{path}: {e}") from None
     except UnicodeDecodeError:
@@ -128,12 +131,12 @@ class Lab:
         path = self.hypothesis_path(hid)
         if not path.is_file():
             raise BadInput(f"{self._rel(path)}: no such hypothesis (files are hypotheses/H###.yaml)")
-        doc = read_yaml(path)
-        doc.path = self._rel(path)
+        doc = read_yaml(self._rel(path))
         hyp = validate(Hypothesis, doc)
         if hyp.id != hid:
             raise BadInput(f"{doc.where(('id',))}: id: {hyp.id!r} does not match the file name {hid!r}")
         self._check_paths(hyp, doc)
+        self._check_metrics(hyp, doc)
         return hyp, doc
 
     def load(self, hid: str) -> Hypothesis:
@@ -142,16 +145,18 @@ class Lab:
         cache = self._parsed()
         try:
             # Keyed by content: an mtime can miss a same-size edit within one clock tick.
-            st = hashlib.sha256(path.read_bytes()).hexdigest()
-        except FileNotFoundError:
-            st = None
+            st = hashlib.sha256(read_input(path)).hexdigest()
+        except BadInput:
+            st = None  # `read` says what is wrong with the file
         entry = cache.get(hid)
-        if st is not None and entry and entry["stat"] == st:
-            hyp = Hypothesis.model_validate(entry["data"])
+        if st is not None and isinstance(entry, dict) and entry.get("stat") == st:
             try:
-                self._check_paths(hyp, Document(path=self._rel(path), data=entry["data"]))
-            except BadInput:
-                return self.read(hid)[0]  # re-read for the error's exact line
+                hyp = Hypothesis.model_validate(entry["data"])
+                doc = Document(path=self._rel(path), data=entry["data"])
+                self._check_paths(hyp, doc)
+                self._check_metrics(hyp, doc)
+            except (BadInput, ValueError, KeyError):  # a pydantic ValidationError is a ValueError
+                return self.read(hid)[0]  # re-read for the error's exact line (or past a damaged cache)
             return hyp
         hyp, _ = self.read(hid)
         if st is not None:
@@ -168,11 +173,8 @@ class Lab:
         if self._parsed_cache is None:
             import json
 
-            try:
-                data = json.loads((self.state_dir / "parsed.json").read_text())
-                self._parsed_cache = data if data.get("version") == 2 else {}
-            except (OSError, ValueError):
-                self._parsed_cache = {}
+            data = read_cache(self.state_dir / "parsed.json")
+            self._parsed_cache = data if data.get("version") == 2 else {}
             self._parsed_cache.pop("version", None)
         return self._parsed_cache
 
@@ -181,25 +183,25 @@ class Lab:
             return
         import json
 
-        from hyp.files import write_atomic
+        from hyp.files import write_cache
 
-        write_atomic(self.state_dir / "parsed.json", json.dumps({"version": 2, **self._parsed()}))
+        write_cache(self.state_dir / "parsed.json", json.dumps({"version": 2, **self._parsed()}))
         self._parsed_dirty = False
 
     def problems(self, hid: str) -> list[str]:
         """Every problem in one hypothesis file, one line each (empty when valid)."""
         try:
             path = self.hypothesis_path(hid)
-            doc = read_yaml(path)
-            doc.path = self._rel(path)
+            doc = read_yaml(self._rel(path))
             hyp = validate(Hypothesis, doc, first_only=False)
             if hyp.id != hid:
                 return [f"{doc.where(('id',))}: id: {hyp.id!r} does not match the file name {hid!r}"]
             self._check_paths(hyp, doc)
             self.load_suite(hyp.experiment.eval.suite)
+            self._check_metrics(hyp, doc)
         except BadInput as e:
             return e.message.splitlines()
-        return []
+        return change_problems(doc)
 
     def _check_paths(self, hyp: Hypothesis, doc: Document) -> None:
         ds = hyp.experiment.dataset
@@ -207,16 +209,42 @@ class Lab:
                   (("experiment", "eval", "suite"), hyp.experiment.eval.suite)]
         if ds.synthetic:
             checks.append((("experiment", "dataset", "synthetic", "path"), ds.synthetic.path))
+        if ds.heldout:
+            checks.append((("experiment", "dataset", "heldout", "path"), ds.heldout.path))
         for loc, rel in checks:
-            target = (self.root / rel).resolve()
-            if not target.is_file():
-                raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: file {rel!r} does not exist in the lab")
+            # A FIFO or a device would hang or never end the first read: named here, before any work.
+            problem = input_problem(self.root / rel)
+            if problem == "no such file":
+                problem = "does not exist in the lab"
+            if problem:
+                raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: file {rel!r} {problem}")
+        # A model directory that is not there fails here, not minutes into a run (hub ids are checked by `hyp run`).
+        model = model_directory(hyp.experiment.model.name, self.root)
+        if model is not None and not model.is_dir():
+            loc = ("experiment", "model", "name")
+            raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: directory {hyp.experiment.model.name!r} does not exist")
+
+    def _check_metrics(self, hyp: Hypothesis, doc: Document) -> None:
+        """A criterion, prediction or sweep objective on a metric that is a typo of one hyp logs would
+        stay PENDING forever: named here with "did you mean". Other unknown names are custom metrics
+        (`hyp record --metric bleu=0.3`) and pass."""
+        try:
+            suite = _suite_content(self, hyp.experiment.eval.suite, _stat_key(self.root / hyp.experiment.eval.suite))
+        except BadInput:
+            return  # the suite's own error is reported where the suite is loaded
+        questions = [q["id"] for q in suite["questions"]]
+        conditions = [(("success_criteria", level, "metric"), c.metric) for level, c in hyp.success_criteria.levels()]
+        conditions += [(("predictions", i, "metric"), p.metric) for i, p in enumerate(hyp.predictions)]
+        if hyp.sweep is not None:
+            conditions.append((("sweep", "objective", "metric"), hyp.sweep.objective.metric))
+        for loc, metric in conditions:
+            close = typo_of(metric, questions)
+            if close:
+                raise BadInput(f"{doc.where(loc)}: {dotted(loc)}: no evaluation logs a metric {metric!r} "
+                               f"(did you mean {close!r}?)")
 
     def load_suite(self, rel: str) -> EvalSuite:
-        path = self.root / rel
-        doc = read_yaml(path)
-        doc.path = self._rel(path)
-        return validate(EvalSuite, doc)
+        return validate(EvalSuite, read_yaml(self._rel(self.root / rel)))
 
     # --- what the lock covers beyond the file (SPEC §3) ---
     def lock_inputs(self, hyp: Hypothesis) -> dict:
@@ -276,9 +304,9 @@ def _stat_key(path: Path) -> tuple:
 def _file_digest(path: Path, key: tuple) -> str | None:
     # Keyed by (path, mtime, size): `hyp list` over many hypotheses sharing one dataset hashes it once.
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
+        return hashlib.sha256(read_input(Path(path))).hexdigest()
+    except BadInput:
+        return None  # missing, a FIFO, a device or too large: nothing a run could have read either
 
 
 @functools.lru_cache(maxsize=64)
@@ -286,7 +314,23 @@ def _suite_content(lab: Lab, rel: str, key: tuple) -> dict:
     return lab.load_suite(rel).model_dump(mode="json")
 
 
+def model_directory(name: str, root: Path) -> Path | None:
+    """The directory a `model.name` means when it names one on disk, relative names taken from the lab's
+    root; None for a Hugging Face hub id (`name` or `owner/name`) or `builtin:tiny`. A name is a path when
+    it starts with `.`, `/` or `~`, has more than one `/`, or starts with a directory the lab has."""
+    path = Path(name).expanduser()
+    if not (name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+            or (root / name).exists() or ("/" in name and (root / name.split("/")[0]).is_dir())):
+        return None
+    return path if path.is_absolute() else root / path
+
+
+MAX_ID_LENGTH = 32  # an id names files (H004.yaml, H004.md, locks): far below any file system's limit
+
+
 def check_id(hid: str) -> str:
     if not isinstance(hid, str) or not ID_RE.fullmatch(hid):
         raise BadInput(f"{hid!r}: not a hypothesis id (expected H followed by three or more digits, e.g. H004)")
+    if len(hid) > MAX_ID_LENGTH:
+        raise BadInput(f"{hid[:12]}...: not a hypothesis id ({len(hid)} characters; at most {MAX_ID_LENGTH})")
     return hid

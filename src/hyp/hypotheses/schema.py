@@ -12,6 +12,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hyp.hypotheses.metric_names import key_problem, question_id_problem
+
 ID_PATTERN = r"^H[0-9]{3,}$"
 ID_RE = re.compile(ID_PATTERN)
 Op = Literal[">=", "<=", ">", "<", "==", "between"]
@@ -48,10 +50,23 @@ class Strict(BaseModel):
         return value
 
 
+def _loggable(name: str) -> str:
+    # A metric MLflow cannot take could never be observed: refused where it is written, not at logging.
+    problem = key_problem(name)
+    if problem:
+        raise ValueError(f"{name[:60]!r}{'...' if len(name) > 60 else ''} {problem}")
+    return name
+
+
 class Condition(Strict):
     metric: str = Field(min_length=1)
     op: Op
     value: float | tuple[float, float]
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_is_loggable(cls, v):
+        return _loggable(v)
 
     @model_validator(mode="after")
     def _value_fits_op(self):
@@ -182,6 +197,11 @@ class Objective(Strict):
     metric: str = "score"
     direction: Literal["maximize", "minimize"] = "maximize"
 
+    @field_validator("metric")
+    @classmethod
+    def _metric_is_loggable(cls, v):
+        return _loggable(v)
+
 
 class Sweep(Strict):
     trials: int = Field(default=20, ge=1)
@@ -228,6 +248,14 @@ class Question(Strict):
     facts: list[list[str]] = []
     forbidden: list[str] = []
     reference: str | None = None  # a model answer; its overlap with each answer is logged (ROUGE-L)
+
+    @field_validator("id")
+    @classmethod
+    def _id_names_metrics(cls, v):
+        problem = question_id_problem(v)
+        if problem:
+            raise ValueError(f"{v[:60]!r} {problem}")
+        return v
 
     @field_validator("facts", mode="before")
     @classmethod

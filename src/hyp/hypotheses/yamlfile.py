@@ -27,6 +27,8 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 _MAX_NODES = 100_000
+# Far deeper than any hypothesis or suite; deeper nesting would exhaust Python's stack while parsing.
+_MAX_DEPTH = 50
 
 
 @dataclass
@@ -56,12 +58,9 @@ def dotted(loc: tuple) -> str:
 
 
 def read_yaml(path: Path) -> Document:
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: file not found") from None
-    except OSError as e:
-        raise BadInput(f"{path}: cannot read: {e.strerror}") from None
+    from hyp.files import read_input
+
+    raw = read_input(Path(path))  # a FIFO or /dev/zero named as a suite must not hang or fill memory
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -76,6 +75,9 @@ def parse_yaml(text: str, path: Path) -> Document:
 
     try:
         node = YAML(typ="rt").compose(io.StringIO(text))
+    except RecursionError:
+        # Composing recurses once per level: hundreds of levels exhaust the stack before _build can count.
+        raise BadInput(f"{path}: document: nested more than {_MAX_DEPTH} levels deep") from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
@@ -99,6 +101,8 @@ def _build(node, loc: tuple, doc: Document, counter: list[int]) -> Any:
     if counter[0] > _MAX_NODES:
         raise BadInput(f"{doc.path}: document too large (more than {_MAX_NODES} values)")
     line = node.start_mark.line + 1
+    if len(loc) > _MAX_DEPTH:
+        raise BadInput(f"{doc.path}:{line}: {dotted(loc[:3])}: nested more than {_MAX_DEPTH} levels deep")
     doc.lines.setdefault(loc, line)
     if getattr(node, "anchor", None):
         # Aliases are how "billion laughs" bombs are built; hypothesis files never need them.

@@ -83,3 +83,11 @@ def untrusted(agreements: list[dict]) -> list[str]:
 
     return [g["criterion"] for g in agreements if g.get("first") == "hand" and g.get("n", 0) >= TRUST_MIN_ANSWERS
             and g.get("kappa") is not None and g["kappa"] < TRUST_KAPPA]
+
+
+def scorers_of(answers: list[dict] | None) -> str:
+    """Who gave the points, in words a stakeholder reads: automatic scores must say they are automatic."""
+    found = {src for a in answers or [] for src in ((a.get("sources") or {}).values() or [a.get("source", "rubric")])}
+    words = {"rubric": "hyp's automatic rubric (keyword matching with coherence checks)",
+             "judge": "an LLM judge (automatic)", "hand": "a person, by hand"}
+    return "; ".join(words[s] for s in ("hand", "judge", "rubric") if s in found) or "nobody yet"

@@ -21,7 +21,7 @@ from hyp.files import write_atomic
 from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.params import flatten
-from hyp.reports.evidence import answers_shown, attempts, gain, interval_text, more_runs_text, untrusted
+from hyp.reports.evidence import answers_shown, attempts, gain, interval_text, more_runs_text, scorers_of, untrusted
 from hyp.results.judged import Judged, judge
 from hyp.store.base import RunRecord
 from hyp.store.secrets import redact
@@ -272,7 +272,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         return fmt(j.estimate) + interval_text(obs.get(j.metric))
 
     return {
-        "answers": answers_shown(cache_answers), "agreements": judged.results.agreements,
+        "answers": answers_shown(cache_answers), "scored_by": scorers_of(cache_answers),
+        "agreements": judged.results.agreements,
         "untrusted": untrusted(judged.results.agreements), "flags": judged.results.flags,
         "h": hyp, "verdict": verdict, "lock": judged.lock, "fmt": fmt, "fmt_score": fmt_score, "actual": actual,
         "goal": f"{primary.metric} {primary.op} {fmt(primary.value)}",

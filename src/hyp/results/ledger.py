@@ -85,6 +85,9 @@ def result_run(lab: Lab, hyp: Hypothesis, *, kind: str, name: str | None = None,
         _attach_hypothesis(lab, tracker, run_id, hyp, lock)
         result = ResultRun(tracker, run_id, lock, tags, results, [run_id] if kind in RESULT_KINDS else [])
         yield result
+    if lock.status == "unlocked" and lab.pinned_lock(hyp.id) is None:
+        # Pinned once the first results exist: a run that failed before any result pins nothing.
+        lab.pin_lock(hyp.id, tags["hyp.lock"], f"locked with the first results (run {run_id})")
     result.judged = conclude(lab, tracker, hyp, result.verdict_runs)
 
 
@@ -111,8 +114,8 @@ def superseding(results: Results, targets: list[str], reason: str | None) -> dic
 
 
 def _attach_hypothesis(lab: Lab, tracker, run_id: str, hyp: Hypothesis, lock: LockState) -> None:
-    """The hypothesis file as it was; with the first results, the locked content beside it and its
-    hash pinned in the lab (hypotheses/.locks/, meant to be committed with the file)."""
+    """The hypothesis file as it was; with the first results, the locked content beside it (its hash is
+    pinned in the lab, hypotheses/.locks/, once the run finished: meant to be committed with the file)."""
     tracker.log_artifact(run_id, lab.hypothesis_path(hyp.id), "hyp")
     if lock.status == "unlocked":
         content = locked_content(hyp, lab.lock_inputs(hyp))
@@ -120,8 +123,6 @@ def _attach_hypothesis(lab: Lab, tracker, run_id: str, hyp: Hypothesis, lock: Lo
             path = Path(tmp) / "locked.json"
             path.write_text(canonical(content))
             tracker.log_artifact(run_id, path, "hyp")
-        if lab.pinned_lock(hyp.id) is None:
-            lab.pin_lock(hyp.id, sha256(content), f"locked with the first results (run {run_id})")
 
 
 def conclude(lab: Lab, tracker, hyp: Hypothesis, run_ids: list[str]) -> Judged:

@@ -27,7 +27,9 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
     out = Results(runs=len(runs))
     tops = [r for r in runs if r.parent_run_id is None]
     locking = sorted((r for r in tops if r.kind in LOCKING_KINDS), key=lambda r: r.start_time)
-    tagged = [r for r in locking if r.tags.get("hyp.lock")]
+    # A run that failed or was killed logged no results, so it locks nothing (a model name fixed after a
+    # failed first run is not an amendment); one still running does, so the file cannot change under it.
+    tagged = [r for r in locking if r.tags.get("hyp.lock") and r.status in ("FINISHED", "RUNNING")]
     if tagged:
         out.lock_sha = tagged[0].tags["hyp.lock"]
         out.lock_run_id = tagged[0].run_id

@@ -36,7 +36,7 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
     if hyp.sweep is None:
         raise BadInput(f"{doc.path}: no sweep: block (add one: trials, objective, space, pruner)")
     check_space(hyp, doc)
-    _check_devices(hyp)
+    _check_quantizations(hyp)
     target = trials if trials is not None else hyp.sweep.trials
     if target < 1:
         raise BadInput("--trials: must be at least 1")
@@ -88,16 +88,16 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
     return summary
 
 
-def _check_devices(hyp) -> None:
-    """Stop before any work when some trial would need a GPU this machine lacks (SPEC §10)."""
-    from hyp.experiments.models import require_cuda
+def _check_quantizations(hyp) -> None:
+    """Stop before any work when some trial would need a bitsandbytes this machine lacks (SPEC §10)."""
+    from hyp.experiments.models import require_bitsandbytes
 
     quantizations = {hyp.experiment.model.quantization}
     searched = hyp.sweep.space.get("experiment.model.quantization")
     if searched is not None and searched.choices:
         quantizations |= set(searched.choices)
     for quantization in sorted(quantizations, key=str):
-        require_cuda(quantization)
+        require_bitsandbytes(quantization)
 
 
 def _run_workers(spec: WorkerSpec, workers: int, echo: Callable[[str], None]) -> None:

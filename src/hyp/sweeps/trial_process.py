@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hyp import errors
 from hyp.errors import BadInput
 
 # What the server imports once, for every trial it forks.
@@ -118,4 +119,4 @@ def _die_with_parent() -> None:
     except OSError:
         return
     if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
+        os._exit(errors.INTERNAL_ERROR)

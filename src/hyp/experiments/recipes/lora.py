@@ -1,5 +1,5 @@
-"""LoRA fine-tuning of a chat model on conversations: LoRA in float32 on the CPU, QLoRA (4bit NF4,
-paged 8-bit AdamW, gradient checkpointing) on CUDA. Read top to bottom: config, setup, train, cleanup.
+"""LoRA fine-tuning of a chat model on conversations: LoRA in float32 on the CPU, bf16 on CUDA, and QLoRA
+(4bit NF4, 8-bit AdamW, gradient checkpointing) on either. Read top to bottom: config, setup, train, cleanup.
 
 Why a plain PyTorch loop (nanoGPT style) and not transformers.Trainer: on the 2-core dev machine
 `from transformers import Trainer` costs ~0.5 s more than the model and peft imports it needs anyway
@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from hyp.chat import IGNORE, encode_conversation
 from hyp.errors import BadInput
-from hyp.experiments.models import QUANTIZATIONS, load_model_and_tokenizer, require_cuda
+from hyp.experiments.models import QUANTIZATIONS, load_model_and_tokenizer, require_bitsandbytes
 from hyp.experiments.recipes.checkpoints import last_checkpoint, load_checkpoint, save_adapter, save_checkpoint
 from hyp.experiments.recipes.lora_builder import cap_cuda_memory, compute_precision, optimizer_for, with_lora
 from hyp.hypotheses.schema import Training
@@ -97,7 +97,7 @@ def train(
     progress: bool = True,
 ) -> TrainResult:
     """Fine-tune `model_name` with LoRA on `conversations`; the adapter lands in output_dir/adapter."""
-    require_cuda(config.quantization)  # before any work, as promised to the user
+    require_bitsandbytes(config.quantization)  # before any work, as promised to the user
     _check_conversations(conversations, "dataset")
     if eval_conversations:
         _check_conversations(eval_conversations, "eval dataset")

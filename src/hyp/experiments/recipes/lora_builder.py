@@ -20,7 +20,13 @@ def with_lora(model, config):
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     if config.quantization == "4bit":
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+        with warnings.catch_warnings():
+            # peft still calls a transformers method deprecated for v6; nothing for a user to act on.
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            # Non-reentrant checkpointing, transformers' own default: torch warns when it is left unsaid.
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True,
+                                                    gradient_checkpointing_kwargs={"use_reentrant": False})
+        keep_4bit_layers_trainable(model)
     model.config.use_cache = False
     lora = LoraConfig(
         r=config.lora_r,
@@ -40,15 +46,35 @@ def with_lora(model, config):
     return model
 
 
+def keep_4bit_layers_trainable(model) -> None:
+    """Keep every NF4 layer in the layout backward can go through.
+
+    On a CPU with AVX512-BF16, bitsandbytes (0.50) repacks a Linear4bit's weight into an
+    inference-only layout at its first forward in eval mode under no-grad, which is what the held-out
+    evaluation between epochs is. Backward through a repacked layer passes no (or a vanishing) gradient
+    to its input, with no error. Saving a checkpoint unpacks the layers again, but only approximately
+    (the block scales come back rounded to bf16), so without this an unbroken run drifts from a resumed
+    one (tests/experiments/test_qlora.py).
+    """
+    import bitsandbytes
+
+    for module in model.modules():
+        if isinstance(module, bitsandbytes.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
+
+
 def optimizer_for(model, config):
-    """AdamW over the trainable (LoRA) parameters; bitsandbytes' paged 8-bit AdamW under QLoRA."""
+    """AdamW over the trainable (LoRA) parameters; under QLoRA bitsandbytes' 8-bit AdamW, paged on CUDA
+    (its pages move to host memory when the GPU runs short; a CPU has nothing to page to)."""
     import torch
 
     parameters = [p for p in model.parameters() if p.requires_grad]
     if config.quantization == "4bit":
         import bitsandbytes
 
-        return bitsandbytes.optim.PagedAdamW8bit(parameters, lr=config.learning_rate, weight_decay=0.0)
+        on_cuda = any(p.device.type == "cuda" for p in parameters)
+        adamw = bitsandbytes.optim.PagedAdamW8bit if on_cuda else bitsandbytes.optim.AdamW8bit
+        return adamw(parameters, lr=config.learning_rate, weight_decay=0.0)
     return torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=0.0)
 
 
