@@ -154,8 +154,10 @@ def test_amend_records_the_change_with_its_reason(lab):
 def test_a_large_amendment_can_be_followed_by_another_change(lab):
     path = lab / "hypotheses" / "H006.yaml"
     assert run_hyp("record", "H006", "--scores", lab / "scores.csv", lab=lab).code == 0
-    path.write_text(edit("Prediction 3: a long", "Prediction 3: a longer", path.read_text(encoding="utf-8")),
-                    encoding="utf-8")
+    # A prediction added: the whole list changed, too large for an MLflow tag (one relabelled prediction would
+    # be recorded as that one label).
+    path.write_text(edit("predictions:\n", "predictions:\n  - {label: \"Prediction 3: a longer one\", metric: points, "
+                         "op: '>', value: 1}\n", path.read_text(encoding="utf-8")), encoding="utf-8")
     assert run_hyp("amend", "H006", "--reason", "relabelled a prediction", lab=lab).code == 0
     amended = run_hyp("verdict", "H006", "--json", lab=lab)
     assert amended.code == 0
@@ -163,7 +165,7 @@ def test_a_large_amendment_can_be_followed_by_another_change(lab):
     assert amendment["reason"] == "relabelled a prediction"
     (change,) = amendment["changes"]  # kept whole, though too large for an MLflow tag
     assert change["field"] == "predictions"
-    assert [p["label"] for p in change["new"]][3].startswith("Prediction 3: a longer")
+    assert [p["label"] for p in change["new"]][0].startswith("Prediction 3: a longer") and len(change["new"]) == 31
     path.write_text(edit('op: ">=", value: 9.0}', 'op: ">=", value: 8.0}', path.read_text(encoding="utf-8")),
                     encoding="utf-8")
     r = run_hyp("verdict", "H006", "--json", lab=lab)

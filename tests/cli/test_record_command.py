@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import hypothesis_text, make_lab, mlflow_runs, run_hyp, store_uri
+from conftest import SUITE_YAML, hypothesis_text, make_lab, mlflow_runs, run_hyp, store_uri
 
 SCORE = 29 / 64 * 10  # 4.53125, "4.5"
 
@@ -211,7 +211,15 @@ def test_every_record_counts_until_one_is_superseded_with_a_reason(lab):
     assert "superseded by" in shown and "scored against the wrong suite" in shown
 
 
+def two_questions(lab, hid: str) -> None:
+    """`hid` evaluated on a suite of the first two questions: a recorded result answers all of its suite."""
+    (lab / "evals" / "two.yaml").write_text("\n".join(SUITE_YAML.splitlines()[:7]) + "\n", encoding="utf-8")
+    (lab / "hypotheses" / f"{hid}.yaml").write_text(
+        hypothesis_text(hid).replace("evals/personality.yaml", "evals/two.yaml"), encoding="utf-8")
+
+
 def test_hand_scores_take_precedence_and_the_rubric_scores_are_kept_beside_them(lab):
+    two_questions(lab, "H006")
     csv = lab / "with_responses.csv"
     csv.write_text("question,agent,factual,personality,complete,response\n"
                    'Q1,2,2,2,2,"João is the founder of Softtor; direct, TypeScript."\n'
@@ -227,6 +235,7 @@ def test_hand_scores_take_precedence_and_the_rubric_scores_are_kept_beside_them(
 
 
 def test_recorded_responses_are_scored_by_the_suite(lab):
+    two_questions(lab, "H007")
     answers = lab / "answers.json"
     answers.write_text(json.dumps([
         {"question": "Q1", "response": "João is the founder of Softtor; direct, TypeScript."},

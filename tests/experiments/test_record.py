@@ -128,7 +128,7 @@ BAD_RECORDS = {
     "missing column": (["--scores", "s.csv"], "question,agent,factual\nQ1,2,2\n", "complete"),
     "score out of range": (["--scores", "s.csv"], HEADER + "Q1,2,2,2,5\n", "not a score"),
     "unknown question": (["--scores", "s.csv"], HEADER + "Q42,2,2,2,2\n", "Q42"),
-    "missing file": (["--scores", "nope.csv"], None, "not found"),
+    "missing file": (["--scores", "nope.csv"], None, "no such file"),
     "metric without =": (["--metric", "score"], None, "key=value"),
     "metric not a number": (["--metric", "score=7.4", "--metric", "points=lots"], None, "points"),
     "nothing to record": ([], None, "--scores"),

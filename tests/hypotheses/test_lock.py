@@ -68,7 +68,7 @@ def test_rewrapping_a_folded_statement_keeps_the_lock():
 
 
 LOCKED_EDITS = {
-    "a prediction's value": (edit("op: \">=\", value: 7}", "op: \">=\", value: 6}"), "predictions"),
+    "a prediction's value": (edit("op: \">=\", value: 7}", "op: \">=\", value: 6}"), "predictions.1.value"),
     "a new prediction": (edit("predictions:\n", "predictions:\n  - {label: X, metric: points, op: '>', value: 1}\n"),
                          "predictions"),
     "the primary threshold": (edit('op: ">=", value: 9.0}', 'op: ">=", value: 4.0}'),

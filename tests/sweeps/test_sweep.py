@@ -345,20 +345,24 @@ def test_an_unreachable_storage_exits_2_and_writes_nothing(tmp_path):
     assert not (lab / ".hyp").exists()
 
 
-def test_a_4bit_sweep_without_cuda_stops_before_any_work(tmp_path):
-    import torch
+def test_a_sweep_over_4bit_trains_its_trial_in_nf4(tmp_path, builtin_cache):
+    # QLoRA on whatever device this machine has (the CPU here and in CI): one small trial.
+    lab = demo_lab(tmp_path / "lab", builtin_cache)
+    space = "    experiment.training.epochs: {type: int, low: 2, high: 4}"
+    qlora = H005.replace("id: H005", "id: H006").replace("trials: 3", "trials: 1").replace(
+        "select_top: 16", "select_top: 8").replace(
+        space, '    experiment.model.quantization: {type: categorical, choices: ["4bit"]}')
+    qlora = "\n".join(line for line in qlora.splitlines() if "learning_rate: {" not in line and "ratio: {" not in line)
+    (lab / "hypotheses" / "H006.yaml").write_text(qlora + "\n")
 
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    text = hypothesis_text("H003", H003_YAML).replace('model: {name: "builtin:tiny"}',
-                                                      'model: {name: "builtin:tiny", quantization: 4bit}')
-    lab = make_lab(tmp_path / "lab", {"H003": text + SWEEP_BLOCK.format(
-        param="    experiment.training.epochs: {type: int, low: 2, high: 4}")})
+    proc = subprocess.run([sys.executable, "-m", "hyp", "--lab", str(lab), "sweep", "H006"], capture_output=True,
+                          text=True, env=sweep_env(), timeout=300)
 
-    result = run_hyp("sweep", "H003", lab=lab)
-
-    assert result.code == 2 and "4bit needs a CUDA GPU" in result.err
-    assert not (lab / ".hyp").exists()
+    assert proc.returncode == 0, proc.stderr
+    assert "1 trials: 1 complete, 0 infeasible, 0 pruned, 0 failed" in proc.stdout
+    (trial,) = [r for r in runs(lab, "H006") if r.data.tags["hyp.kind"] == "trial"]
+    assert trial.info.status == "FINISHED" and trial.data.params["model.quantization"] == "4bit"
+    assert "score" in trial.data.metrics and "final_train_loss" in trial.data.metrics
 
 
 # --- PostgreSQL: workers on one study, and a worker killed mid-trial -------------------------------------

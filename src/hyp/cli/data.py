@@ -22,23 +22,27 @@ def command(ctx, hid, show_all):
                   f"{mix.synthetic_count} synthetic (ratio {fmt(mix.achieved_ratio)}, asked "
                   f"{fmt(synthetic.ratio if synthetic else 0.0)}); "
                   f"{mix.duplicates_removed} duplicates removed; digest {mix.digest[:16]}")
-    table = Table(title="Curated conversations by quality score")
-    for col in ("rank", "id", "score", "msgs", "chars", "persona", "questions", "agent", "kept", "first user turn"):
-        table.add_column(col)
+    # Narrow terminals drop the longest column rather than wrap every cell to one word a line.
+    table = Table(title="Curated conversations by quality score", expand=False)
+    wide = console.width >= 110
+    for col in ("rank", "id", "score", "msgs", "chars", "persona", "questions", "agent", "kept",
+                *(["first user turn"] if wide else [])):
+        table.add_column(col, no_wrap=col != "first user turn")
     rows = sorted(mix.scores, key=lambda s: (s.rank is None, s.rank or 0))
     shown = rows if show_all or len(rows) <= 20 else rows[:10] + rows[-10:]
     for s in shown:
         c, q = s.conversation, s.quality
         first = next((m.content for m in c.messages if m.role == "user"), "")[:50]
-        table.add_row(fmt(s.rank), c.id or str(c.index), fmt(q.score), str(q.messages), str(q.assistant_chars),
+        table.add_row(fmt(s.rank), c.id or str(c.index + 1), fmt(q.score), str(q.messages), str(q.assistant_chars),
                       str(q.persona_hits), str(q.questions), str(q.agent_hits),
-                      "yes" if s.selected else ("dup" if s.duplicate_of is not None else "no"), first)
+                      "yes" if s.selected else ("dup" if s.duplicate_of is not None else "no"),
+                      *([first] if wide else []))
     console.print(table)
     findings = source_findings(lab, p)
     counts = lint_counts(findings)
     console.print("Lint of both sources: " + ", ".join(f"{k.removeprefix('lint.')} {v}" for k, v in counts.items())
                   + " · in the mix: " + ", ".join(f"{k.removeprefix('lint.')} {v}" for k, v in p.lint_counts.items()))
     for f in findings[: 40 if not show_all else None]:
-        console.print(f"  {f.source} #{f.index}: {f.kind}: {f.detail}")
+        console.print(f"  {f.source} #{f.index + 1}: {f.kind}: {f.detail}")  # counted from 1, as ids are
     if len(findings) > 40 and not show_all:
         console.print(f"  … {len(findings) - 40} more (--all)")

@@ -38,9 +38,28 @@ def command(ctx, hid, as_json):
     console.print(f"{estimate.params:,} parameters, {estimate.trainable_params:,} trainable; {verdict} the "
                   f"{limit:g} GB limit of hyp.toml.")
     if estimate.time_s is not None:
-        console.print(f"Training: about {_duration(estimate.time_s)} on {REFERENCE_GPU} ({t.epochs} epochs; "
-                      f"a rough figure from FLOPs at {REFERENCE_GPU_TFLOPS:g} TFLOP/s, not yet measured).")
+        console.print(f"Training: {_duration(estimate.time_s)} on {REFERENCE_GPU} ({t.epochs} epochs; a rough "
+                      f"figure from FLOPs at {REFERENCE_GPU_TFLOPS:g} TFLOP/s, not yet measured).")
+    measured = _measured_seconds(lab, hid)
+    if measured is not None:
+        console.print(f"On this machine: {_duration(measured)} per replicate, measured by its last `hyp run`.")
+    else:
+        console.print("On this machine: not measured yet; a first `hyp run` logs `train_seconds`, which this "
+                      "command then shows (on a CPU, small models spend their time in overheads FLOPs do not see).")
+
+
+def _measured_seconds(lab, hid: str) -> float | None:
+    """Training time per replicate as the runs of this hypothesis logged it, from the status index."""
+    from hyp.results.index import load_results
+
+    results = load_results(lab).get(hid)
+    times = [u["train_seconds"] for u in (results.evidence if results else []) if "train_seconds" in u]
+    return sum(times) / len(times) if times else None
 
 
 def _duration(seconds: float) -> str:
-    return "under a minute" if seconds < 60 else f"{seconds / 60:.0f} min"
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"

@@ -3,8 +3,8 @@ import click
 
 @click.command("record")
 @click.argument("hid")
-@click.option("--scores", type=click.Path(dir_okay=False), help="CSV: question,agent,factual,personality,complete")
-@click.option("--responses", type=click.Path(dir_okay=False), help='JSON: [{"question": "Q1", "response": "..."}]')
+@click.option("--scores", type=click.Path(), help="CSV: question,agent,factual,personality,complete")
+@click.option("--responses", type=click.Path(), help='JSON: [{"question": "Q1", "response": "..."}]')
 @click.option("--metric", "metrics", multiple=True, metavar="KEY=VALUE", help="A metric value (repeatable).")
 @click.option("--supersede", multiple=True, metavar="RUN",
               help="Take an earlier result out of the evidence (repeatable; needs --reason; kept and shown).")

@@ -3,7 +3,7 @@ import click
 
 @click.command("report")
 @click.argument("hid")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+@click.option("-o", "--output", type=click.Path(), default=None,
               help="Where to write (default reports/HID.md).")
 @click.pass_context
 def command(ctx, hid, output):

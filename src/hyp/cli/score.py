@@ -23,7 +23,11 @@ def command(ctx, hid, run_id):
         out().print(Panel(escape(text), expand=False) if "\n" in text else escape(text))
 
     def ask(prompt: str) -> int:
-        return click.prompt(prompt, type=click.IntRange(0, 2))
+        while True:
+            answer = click.prompt(prompt, default="", show_default=False).strip()
+            if answer in ("0", "1", "2"):
+                return int(answer)
+            out().print(f"{escape(answer) or 'nothing'}: type 0, 1 or 2 (Ctrl-C stops and keeps what you scored)")
 
     done = score_hypothesis(lab, hid, run_id=run_id, show=show, ask=ask)
     if not done:

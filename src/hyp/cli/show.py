@@ -42,7 +42,27 @@ def command(ctx, hid, as_json):
     print_attempts(judged)
     print_flags(judged)
     print_agreement(judged)
+    _unfinished_scoring(lab, judged)
     for plan, options in (("If it fails", hyp.on_failure), ("If it succeeds", hyp.on_success)):
         for o in options:
             exp = f" expected {fmt(o.expected)}" if o.expected is not None else ""
             out().print(f"{plan}: option {o.option}: {o.title}{exp} · {fmt(o.effort)} · risk {fmt(o.risk)}")
+
+
+def _unfinished_scoring(lab, judged) -> None:
+    """A `hyp score` session left half done on one of this hypothesis's runs: say so, and how to go on."""
+    import json
+
+    from hyp.cli.console import out
+    from hyp.hypotheses.criteria import CRITERIA
+
+    runs = {judged.results.result_run_id, *judged.results.child_run_ids, *(a.run_id for a in judged.results.attempts)}
+    for path in sorted((lab.state_dir / "scoring").glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+            scored = sum(len(s) == len(CRITERIA) for s in data["scores"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if data.get("run_id") in runs and 0 < scored:
+            out().print(f"[yellow]A hand-scoring session is half done[/]: {scored} of {len(data['scores'])} answers "
+                        f"of run {data['run_id'][:8]} scored; `hyp score {judged.hypothesis.id}` goes on.")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.experiments.rubric import CRITERIA, AnswerScore, manual_score
-from hyp.files import write_atomic
+from hyp.files import read_cache, write_atomic
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite
 from hyp.store.base import RunRecord
@@ -43,11 +43,9 @@ class Progress:
     @classmethod
     def load(cls, path: Path, run_id: str, answers: list[dict]) -> Progress:
         sha = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            data = {}
-        if data.get("run_id") == run_id and data.get("answers_sha") == sha and len(data["scores"]) == len(answers):
+        data = read_cache(path)
+        if data.get("run_id") == run_id and data.get("answers_sha") == sha \
+                and isinstance(data.get("scores"), list) and len(data["scores"]) == len(answers):
             return cls(path, run_id, sha, data["scores"])
         return cls(path, run_id, sha, [[] for _ in answers])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -20,34 +21,43 @@ from hyp.experiments.scoring import (
     set_metrics,
 )
 from hyp.experiments.vocabulary import lab_scorers
+from hyp.files import read_input
+from hyp.hypotheses.intervals import bounds
 from hyp.hypotheses.lab import Lab
+from hyp.hypotheses.metric_names import key_problem
 from hyp.hypotheses.schema import EvalSuite
 from hyp.results.judged import Judged
 
 SCORE_COLUMNS = ("question",) + CRITERIA
+# A number as people write one: Python's float() also takes `1_000`, `nan` and `infinity`.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def parse_metrics(pairs: list[str]) -> dict[str, float]:
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise BadInput(f"--metric {pair!r}: expected key=value, e.g. score=7.4")
-        try:
-            number = float(value)
-        except ValueError:
-            raise BadInput(f"--metric {key}: {value!r} is not a number") from None
+        problem = key_problem(key)
+        if problem:
+            raise BadInput(f"--metric {key[:60]!r}: the name {problem}")
+        if not _NUMBER.fullmatch(value.strip()):
+            raise BadInput(f"--metric {key}: {value!r} is not a number (write it plainly, e.g. 7.4 or 1e-3)")
+        number = float(value)
         if not math.isfinite(number):
             raise BadInput(f"--metric {key}: {value!r} is not a finite number")
-        out[key.strip()] = number
+        low, high = bounds("score", 0) if key == "score" else (-math.inf, math.inf)
+        if not low <= number <= high:
+            raise BadInput(f"--metric {key}: {value!r} is outside the scale ({low:g} to {high:g})")
+        out[key] = number
     return out
 
 
 def _read_text(path: Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8-sig")  # spreadsheets save CSV with a BOM
-    except FileNotFoundError:
-        raise BadInput(f"{path}: file not found") from None
+        return read_input(Path(path)).decode("utf-8-sig")  # spreadsheets save CSV with a BOM
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not valid UTF-8") from None
 
@@ -96,8 +106,12 @@ def parse_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = f
 
 
 def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
-                    scorers: Scorers | None = None, warn=None) -> tuple[list[AnswerScore], list[dict], dict]:
-    """Answers from JSON, scored as `hyp run` scores its own; returns scores, answers and their metrics."""
+                    scorers: Scorers | None = None, warn=None, samples: int = 1
+                    ) -> tuple[list[AnswerScore], list[dict], dict]:
+    """Answers from JSON, scored as `hyp run` scores its own; returns scores, answers and their metrics.
+
+    A question answered more often than the hypothesis samples it (`eval.samples`, default once) is refused:
+    one good answer pasted eight times must not score eight questions."""
     text = _read_text(path)
     try:
         data = json.loads(text)
@@ -105,7 +119,7 @@ def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] 
         raise BadInput(f"{path}:{e.lineno}: not JSON: {e.msg}") from None
     if not isinstance(data, list) or not data:
         raise BadInput(f"{path}: expected a non-empty list of {{\"question\": ..., \"response\": ...}}")
-    items = []
+    items, seen = [], {}
     for i, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("question"), str) \
                 or not isinstance(item.get("response"), str):
@@ -113,11 +127,26 @@ def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] 
         question = suite.question(item["question"])
         if question is None:
             raise BadInput(f"{path}: [{i}].question: {item['question']!r} is not in suite {suite.name!r}")
+        seen.setdefault(question.id, []).append(i)
+        if len(seen[question.id]) > samples:
+            first = seen[question.id][0]
+            raise BadInput(f"{path}: [{i}].question: {question.id!r} answered again (first at [{first}]); "
+                           f"give each question {'once' if samples == 1 else f'{samples} times (eval.samples)'}")
         items.append((question, item["response"], bool(item.get("truncated", False))))
     scored = score_set(items, scorers or Scorers(suite, vocabulary))
     for warning in scored.warnings:
         (warn or _stderr)(warning)
     return scored.scores, scored.answers, set_metrics([scored])
+
+
+def require_every_question(path: Path, suite: EvalSuite, answered: list[str], samples: int = 1) -> None:
+    """A partial set would be scored out of fewer points (2 good answers of 8 questions read as 10/10):
+    a recorded result answers every question of the suite, as `hyp run` does."""
+    missing = [q.id for q in suite.questions if answered.count(q.id) < samples]
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise BadInput(f"{path}: no answer{'s' if samples > 1 else ''} for {shown}: a result must answer every "
+                       f"question of suite {suite.name!r} ({len(suite.questions)})")
 
 
 def _stderr(message: str) -> None:
@@ -161,19 +190,28 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
         scorers = lab_scorers(lab, hyp)
     if scores:
         manual, auto = parse_scores(scores, scorers.suite, scorers=scorers)
+        require_every_question(scores, scorers.suite, [s.question for s in manual])
         logged, answers, tags = hand_scored(manual, auto)
     elif responses:
-        _, answers, logged = parse_responses(responses, scorers.suite, scorers=scorers)
+        samples = hyp.experiment.eval.samples
+        scored, answers, logged = parse_responses(responses, scorers.suite, scorers=scorers, samples=samples)
+        require_every_question(responses, scorers.suite, [s.question for s in scored], samples)
         tags = flags_tag(answers)
     if metrics:
         logged |= parse_metrics(metrics)
     if not logged:
         raise BadInput("hyp record: give --scores FILE.csv, --responses FILE.json or --metric key=value")
 
-    from hyp.results.ledger import result_run
+    from hyp.results.ledger import one_at_a_time, result_run
+    from hyp.store import open_tracker
     from hyp.store.base import log_json
 
-    with result_run(lab, hyp, kind="record", tags=tags, supersede=supersede, reason=reason) as run:
+    tracker = open_tracker(lab)  # an unusable store is bad input before anything, a lock file included
+    # Refused, not queued, while a `hyp run` of it is going: a run takes hours, and its verdict tag and
+    # report, written when it ends, must count this result; recorded after it, they will.
+    with one_at_a_time(lab, hid, "hyp record"), \
+            result_run(lab, hyp, kind="record", tags=tags, supersede=supersede, reason=reason,
+                       tracker=tracker) as run:
         run.tracker.log_metrics(run.run_id, logged)
         if answers is not None:
             traced = [a for a in answers if a.get("source", "rubric") != "rubric" or "response" in a]

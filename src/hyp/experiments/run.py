@@ -21,7 +21,6 @@ from hyp.experiments import data as datamod
 from hyp.experiments.overrides import apply_overrides, apply_values
 from hyp.experiments.scoring import Scorers, flags_tag
 from hyp.experiments.vocabulary import lab_scorers
-from hyp.files import Busy, exclusive
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
 
@@ -155,13 +154,11 @@ def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrid
     faults.reached("data")
     # One run of a hypothesis at a time: two would share the checkpoint directory, and the second
     # would delete the first's checkpoints under it.
-    try:
-        with exclusive(lab.state_dir / "locks" / f"{hid}.run"):
-            return _run(lab, hid, p, resume=resume, progress=progress, write_report=write_report, until=until,
-                        supersede=supersede, reason=reason)
-    except Busy as busy:
-        pid = f" (pid {busy})" if str(busy) else ""
-        raise BadInput(f"{hid}: a `hyp run` of it is already running{pid}; wait for it to finish or stop it") from None
+    from hyp.results.ledger import one_at_a_time
+
+    with one_at_a_time(lab, hid, "hyp run"):
+        return _run(lab, hid, p, resume=resume, progress=progress, write_report=write_report, until=until,
+                    supersede=supersede, reason=reason)
 
 
 def _run(lab: Lab, hid: str, p: PreparedRun, *, resume: bool, progress: bool, write_report: bool,

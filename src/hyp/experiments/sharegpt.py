@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from hyp.errors import BadInput
+from hyp.files import read_input
 
 Role = Literal["system", "user", "assistant"]
 
@@ -57,11 +58,7 @@ def read_conversations(path: Path | str, *, source: str | None = None) -> list[C
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise BadInput(f"{path}: no such file")
-    if path.is_dir():
-        raise BadInput(f"{path}: is a directory, expected a JSON file")
-    raw = path.read_bytes()
+    raw = read_input(path)  # never a FIFO or /dev/zero (a hang, or memory without end), at most 100 MB
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:

@@ -12,10 +12,10 @@ from pathlib import Path
 from hyp.errors import BadInput
 from hyp.files import input_problem, read_cache, read_input
 from hyp.hypotheses.judging import JUDGE_KEYS, JudgeSettings, judge_lock_content, parse_judge
-from hyp.hypotheses.schema import ID_RE, EvalSuite, Hypothesis
-from hyp.hypotheses.validation import validate
 from hyp.hypotheses.metric_names import typo_of
 from hyp.hypotheses.options import change_problems
+from hyp.hypotheses.schema import ID_RE, EvalSuite, Hypothesis
+from hyp.hypotheses.validation import validate
 from hyp.hypotheses.yamlfile import Document, dotted, read_yaml
 
 CONFIG = "hyp.toml"
@@ -171,7 +171,6 @@ class Lab:
 
     def _parsed(self) -> dict:
         if self._parsed_cache is None:
-            import json
 
             data = read_cache(self.state_dir / "parsed.json")
             self._parsed_cache = data if data.get("version") == 2 else {}
@@ -223,6 +222,24 @@ class Lab:
         if model is not None and not model.is_dir():
             loc = ("experiment", "model", "name")
             raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: directory {hyp.experiment.model.name!r} does not exist")
+
+    def output_path(self, path: Path) -> Path:
+        """`path` when a file may be written there at the user's word (`hyp report -o`): never over the
+        lab's settings, hypotheses, data, suites, templates or state, nor a device, FIFO, directory or
+        system file (see hyp.files.output_problem); else BadInput naming it."""
+        from hyp.files import check_output
+
+        protected = [self.root / CONFIG, self.hypotheses_dir, self.root / "data", self.root / "evals",
+                     self.root / "templates", self.state_dir]
+        for hid in self.ids():  # inputs kept elsewhere in the lab too
+            try:
+                hyp = self.load(hid)
+            except BadInput:
+                continue
+            ds = hyp.experiment.dataset
+            protected += [self.root / rel for rel in (ds.curated.path, hyp.experiment.eval.suite,
+                                                      *(s.path for s in (ds.synthetic, ds.heldout) if s))]
+        return check_output(path, protected)
 
     def _check_metrics(self, hyp: Hypothesis, doc: Document) -> None:
         """A criterion, prediction or sweep objective on a metric that is a typo of one hyp logs would

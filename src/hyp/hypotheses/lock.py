@@ -101,10 +101,14 @@ def accepted_content(locked: dict, amendments: list[Amendment]) -> dict:
 
 def _set(content: dict, dotted: str, value: Any) -> None:
     parts = dotted.split(".")
-    node = content
+    node: Any = content
     for p in parts[:-1]:
-        node = node.setdefault(p, {})
-    node[parts[-1]] = value
+        node = node[int(p)] if isinstance(node, list) and p.isdigit() else node.setdefault(p, {})
+    last = parts[-1]
+    if isinstance(node, list) and last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
 
 
 def diff(old: Any, new: Any, prefix: str = "") -> list[dict]:
@@ -115,4 +119,8 @@ def diff(old: Any, new: Any, prefix: str = "") -> list[dict]:
             name = f"{prefix}.{key}" if prefix else key
             out += diff(old.get(key), new.get(key), name)
         return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new) and old != new \
+            and any(isinstance(x, dict | list) for x in old):
+        # One prediction changed shows as that one value, not as the whole list of predictions.
+        return [c for i, (a, b) in enumerate(zip(old, new, strict=True)) for c in diff(a, b, f"{prefix}.{i}")]
     return [] if old == new else [{"field": prefix, "old": old, "new": new}]

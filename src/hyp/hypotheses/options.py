@@ -33,29 +33,41 @@ def change_problems(doc: Document) -> list[str]:
 
 
 def option_problems(doc: Document, plan: str, index: int) -> list[str]:
-    """The problems of one option's changes, each at its own line of `doc` (the parent's file)."""
+    """The problems of one option's changes, each at its own line of `doc` (the parent's file): a key that
+    names no field, then what the changes, applied together as `hyp new --option` would, make invalid."""
     from hyp.hypotheses.schema import Hypothesis
 
-    base = {k: v for k, v in doc.data.items() if k not in PLANS}
-    before = _errors(Hypothesis, base)
-    out = []
-    for key, value in doc.data[plan][index]["changes"].items():
+    changes = {str(k): v for k, v in doc.data[plan][index]["changes"].items()}
+
+    def line(key: str, problem: str) -> str:
         loc = (plan, index, "changes", key)
-        problem = _key_problem(Hypothesis, str(key))
-        if problem is None:
-            changed = copy.deepcopy(base)
-            try:
-                set_dotted(changed, str(key), value)
-            except TypeError:  # `experiment.training.epochs.x`: a number has no keys
-                problem = "names a value, not a mapping, before its last part"
-            else:
-                new = [e for e in _errors(Hypothesis, changed) if e not in before]
-                if new:
-                    where, msg = new[0]
-                    problem = msg if where == tuple(str(key).split(".")) else f"{dotted(where)}: {msg}"
-        if problem:
-            out.append(f"{doc.where(loc)}: {dotted(loc[:3])}.{key}: {problem}")
+        return f"{doc.where(loc)}: {dotted(loc[:3])}.{key}: {problem}"
+
+    out = [line(key, problem) for key in changes if (problem := _key_problem(Hypothesis, key))]
+    if out:
+        return out
+    base = {k: v for k, v in doc.data.items() if k not in PLANS}
+    changed = copy.deepcopy(base)
+    for key, value in changes.items():
+        try:
+            set_dotted(changed, key, value)
+        except TypeError:  # `experiment.training.epochs.x`: a number has no keys
+            return [line(key, "goes into a value as if it were a mapping")]
+    before = _errors(Hypothesis, base)
+    for where, msg in (e for e in _errors(Hypothesis, changed) if e not in before):
+        # Blamed on the change that leads there (`...synthetic.ratio` for a missing `...synthetic.path`).
+        key = max(changes, key=lambda k: _shared(k.split("."), where))
+        out.append(line(key, msg if where == tuple(key.split(".")) else f"{dotted(where)}: {msg}"))
     return out
+
+
+def _shared(a: list[str], b: tuple) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _key_problem(model, key: str) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 from hyp.errors import BadInput
 from hyp.files import write_atomic
 from hyp.hypotheses.lab import CONFIG, Lab, check_id
+from hyp.hypotheses.options import PLANS, option_problems, set_dotted
 from hyp.hypotheses.schema import Hypothesis
 from hyp.hypotheses.validation import validate
 from hyp.hypotheses.yamlfile import Document, parse_yaml
@@ -42,6 +43,14 @@ def init_lab(directory: Path, example: str | None = None) -> Path:
         if not (source / CONFIG).is_file():
             known = sorted(p.name for p in EXAMPLES.iterdir() if (p / CONFIG).is_file())
             raise BadInput(f"--example {example}: no such example (known: {', '.join(known)})")
+        # A folder of one's own (a README, data, a hypothesis) is never overwritten: refuse before copying.
+        clashes = [directory / f.relative_to(source) for f in sorted(source.rglob("*"))
+                   if f.is_file() and not _ignored(f.relative_to(source))
+                   and (directory / f.relative_to(source)).exists()]
+        if clashes:
+            more = f" and {len(clashes) - 1} more" if len(clashes) > 1 else ""
+            raise BadInput(f"{clashes[0]}: already exists{more}; `hyp init --example` never overwrites a file "
+                           "(pick an empty or new folder)")
         shutil.copytree(source, directory, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".hyp", "reports", "__pycache__"))
     else:
@@ -56,6 +65,10 @@ def init_lab(directory: Path, example: str | None = None) -> Path:
     return directory
 
 
+def _ignored(rel: Path) -> bool:
+    return any(part in (".hyp", "reports", "__pycache__") for part in rel.parts)
+
+
 def _roundtrip():
     from ruamel.yaml import YAML
 
@@ -63,17 +76,6 @@ def _roundtrip():
     y.preserve_quotes = True
     y.width = 100
     return y
-
-
-def _set_dotted(node, dotted: str, value: Any) -> None:
-    from ruamel.yaml.comments import CommentedMap
-
-    parts = dotted.split(".")
-    for p in parts[:-1]:
-        if p not in node or node[p] is None:
-            node[p] = CommentedMap()
-        node = node[p]
-    node[parts[-1]] = value
 
 
 def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str | None = None,
@@ -93,17 +95,23 @@ def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str
         data["id"] = hid
         data["created"] = dt.date.today()
     else:
-        parent_hyp, _ = lab.read(parent)
+        parent_hyp, parent_doc = lab.read(parent)
         data = y.load(lab.hypothesis_path(parent).read_text(encoding="utf-8"))
         data["id"] = hid
         data["parent"] = parent
         data["created"] = dt.date.today()
         applied: dict[str, Any] = {}
         if option is not None:
-            chosen = next((o for o in [*parent_hyp.on_failure, *parent_hyp.on_success] if o.option == option), None)
-            if chosen is None:
+            found = [(plan, i, o) for plan in PLANS for i, o in enumerate(getattr(parent_hyp, plan))
+                     if o.option == option]
+            if not found:
                 known = [o.option for o in [*parent_hyp.on_failure, *parent_hyp.on_success]]
                 raise BadInput(f"--option {option}: {parent} has no such option (it has: {', '.join(known) or 'none'})")
+            plan, index, chosen = found[0]
+            # A bad change is the parent's mistake: named at its line there, not in a file never written.
+            problems = option_problems(parent_doc, plan, index)
+            if problems:
+                raise BadInput(problems[0])
             applied.update(chosen.changes)
             data["title"] = f"{parent_hyp.title} — option {chosen.option}: {chosen.title}"
             if chosen.expected is not None:
@@ -113,8 +121,10 @@ def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str
             why = note or f"changed from {parent}"
         applied.update(changes or {})
         rationale = data.get("rationale") or {}
+        from ruamel.yaml.comments import CommentedMap
+
         for key, value in applied.items():
-            _set_dotted(data, key, value)
+            set_dotted(data, key, value, new=CommentedMap)
             rationale[key.removeprefix("experiment.")] = why
         if applied:
             data["rationale"] = rationale

@@ -71,10 +71,12 @@ def answers_shown(answers: list[dict] | None) -> list[dict]:
         text = " ".join(str(a.get("response", "")).split())
         sources = sorted(set((a.get("sources") or {}).values())) or [a.get("source", "rubric")]
         rows.append({"question": a.get("question"), "total": a.get("total"), "scored_by": ", ".join(sources),
+                     **{c: a.get(c, "—") for c in ("agent", "factual", "personality", "complete")},
                      "text": (text[:QUOTE_CHARS] + "…" if len(text) > QUOTE_CHARS else text).replace("|", "\\|"),
                      "flags": "; ".join(a.get("flags") or []), "perplexity": a.get("perplexity"),
                      "rouge_l": a.get("rouge_l")})
-    return rows
+    # The worst answers first: what a reader should look at before trusting the score.
+    return sorted(rows, key=lambda r: (r["total"] if isinstance(r["total"], int | float) else 99, str(r["question"])))
 
 
 def untrusted(agreements: list[dict]) -> list[str]:

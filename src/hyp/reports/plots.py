@@ -31,17 +31,29 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def loss_plot(path: Path, histories: dict[str, list[tuple[int, float]]]) -> Path:
-    """`histories`: replicate name -> (step, train loss)."""
+def loss_plot(path: Path, data: dict) -> Path:
+    """`data`: {"train": replicate -> [(step, loss)], "heldout": replicate -> [(epoch, loss)]}; the held-out
+    loss, where one was logged, on a second axis by epoch, its best epoch marked."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    for name, points in sorted(histories.items()):
+    for name, points in sorted(data["train"].items()):
         if points:
             steps, values = zip(*sorted(points), strict=True)
-            ax.plot(steps, values, label=name, linewidth=1.2)
+            ax.plot(steps, values, label=f"{name} train", linewidth=1.2)
     ax.set_xlabel("step")
     ax.set_ylabel("train loss")
-    ax.set_title("Training loss per replicate")
+    heldout = {k: v for k, v in (data.get("heldout") or {}).items() if v}
+    if heldout:
+        other = ax.twiny()
+        for name, points in sorted(heldout.items()):
+            epochs, values = zip(*sorted(points), strict=True)
+            other.plot(epochs, values, "--o", markersize=3, color="#C44E52", label=f"{name} held-out")
+            best = min(range(len(values)), key=values.__getitem__)
+            other.annotate(f"best: epoch {epochs[best]}", (epochs[best], values[best]), fontsize=7,
+                           xytext=(0, 8), textcoords="offset points", ha="center")
+        other.set_xlabel("epoch (held-out loss, dashed)")
+        other.legend(fontsize=7, loc="upper center")
+    ax.set_title("Training and held-out loss" if heldout else "Training loss per replicate", pad=24 if heldout else 6)
     ax.legend(fontsize=7)
     return _save(fig, path)
 
@@ -63,17 +75,27 @@ def questions_plot(path: Path, grid: dict[str, dict[str, float]]) -> Path:
     return _save(fig, path)
 
 
-def lineage_plot(path: Path, rows: list[tuple[str, float, float, float]]) -> Path:
-    """`rows`: (label, score, low, high) per version, in lineage order; the bars carry the intervals."""
+def lineage_plot(path: Path, data: dict) -> Path:
+    """`data["rows"]`: (label, score, low, high) per version in lineage order, low/high None for a single
+    number (no error bar then); `goal` and `base` (the base model's score) drawn as lines where known."""
     plt = _pyplot()
+    rows = data["rows"]
     fig, ax = plt.subplots(figsize=(6, 3.2))
     means = [m for _, m, _, _ in rows]
-    errs = [[m - lo for _, m, lo, _ in rows], [hi - m for _, m, _, hi in rows]]
-    ax.bar(range(len(rows)), means, yerr=errs, capsize=4, color="#4C72B0")
+    ax.bar(range(len(rows)), means, color="#4C72B0")
+    for i, (_, m, lo, hi) in enumerate(rows):
+        if lo is not None and hi is not None and hi > lo:
+            ax.errorbar(i, m, yerr=[[m - lo], [hi - m]], capsize=4, color="black", linewidth=1)
+    if data.get("goal") is not None:
+        ax.axhline(data["goal"], color="#2CA02C", linestyle="--", linewidth=1, label=f"goal {data['goal']:g}")
+    if data.get("base") is not None:
+        ax.axhline(data["base"], color="#7F7F7F", linestyle=":", linewidth=1, label=f"base model {data['base']:.1f}")
     ax.set_xticks(range(len(rows)), [label for label, *_ in rows])
     ax.set_ylim(0, 10)
     ax.set_ylabel("score (0–10)")
-    ax.set_title("Score across versions")
+    ax.set_title("Score across versions (bars: 95% intervals where there is one)")
+    if data.get("goal") is not None or data.get("base") is not None:
+        ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)
 
 

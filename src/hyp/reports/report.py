@@ -17,16 +17,17 @@ from importlib import metadata
 from pathlib import Path
 
 from hyp.display import fmt
-from hyp.files import write_atomic
+from hyp.files import read_cache, write_atomic
 from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.params import flatten
 from hyp.reports.evidence import answers_shown, attempts, gain, interval_text, more_runs_text, scorers_of, untrusted
+from hyp.reports.summary import fmt_metric, fmt_score, heldout, missed, next_step
 from hyp.results.judged import Judged, judge
 from hyp.store.base import RunRecord
 from hyp.store.secrets import redact
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def _lineage(lab: Lab, hid: str) -> tuple[list[tuple[str, str]], dict]:
@@ -55,6 +56,8 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     from hyp.results.index import load_results, store_fingerprint
 
     hyp = lab.load(hid)
+    if output is not None:
+        output = lab.output_path(output)  # before any work: `-o hypotheses/H004.yaml` must change nothing
     # The index answers for the whole lab when it is fresh; only this hypothesis's runs are read.
     results = load_results(lab)
     judged = judged or judge(lab, hyp, results.get(hid))
@@ -69,13 +72,16 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
         by_id = {r.run_id: r for r in runs}
         loss = {by_id[c].name: tracker.metric_history(c, "train_loss")
                 for c in judged.results.child_run_ids if c in by_id}
+        eval_loss = {by_id[c].name: tracker.metric_history(c, "eval_loss")
+                     for c in judged.results.child_run_ids if c in by_id}
         units = judged.results.child_run_ids or ([judged.results.result_run_id] if judged.results.result_run_id else [])
         # What was drawn and logged is keyed by content, not by the store: it stays valid.
-        cache = {"fingerprint": fingerprint, "runs": [asdict(r) for r in runs], "loss": loss,
+        cache = {"fingerprint": fingerprint, "runs": [asdict(r) for r in runs], "loss": loss, "eval_loss": eval_loss,
                  "answers": _answers(tracker, [u for u in units if u in by_id][:1]),
                  **{k: cache[k] for k in ("plots", "logged") if k in cache}}
     runs = {r["run_id"]: RunRecord(**r) for r in cache["runs"]}
     loss = {name: [tuple(p) for p in points] for name, points in cache["loss"].items()}
+    eval_loss = {name: [tuple(p) for p in points] for name, points in cache.get("eval_loss", {}).items()}
     result_run = runs.get(judged.results.result_run_id) if judged.results.result_run_id else None
     children = [runs[r] for r in judged.results.child_run_ids if r in runs]
     lineage = []
@@ -94,8 +100,11 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
 
             tracker = tracker or open_tracker(lab)
             sweep_plots = cache["sweep_plots"] = _fetch_sweep_plots(tracker, sweep["run_id"], output.parent)
-    plots = _plots(output, hid, loss, judged, lineage, sweep, sweep_plots, cache.setdefault("plots", {}))
-    text = _render(lab, _context(lab, judged, result_run, children, lineage, plots, sweep, cache.get("answers")))
+    plots = _plots(output, hid, {"train": loss, "heldout": eval_loss}, judged, lineage, sweep, sweep_plots,
+                   cache.setdefault("plots", {}))
+    context = _context(lab, judged, result_run, children, lineage, plots, sweep, cache.get("answers"))
+    text = _render(lab, context | {"heldout": heldout(eval_loss), "missed": missed(judged),
+                                   "next_step": next_step(judged)})
     write_atomic(output, redact(text))  # a path or URI in the lab may carry a token
     lab.save_parsed()
 
@@ -144,10 +153,7 @@ def _fetch_sweep_plots(tracker, run_id: str, folder: Path) -> list[str]:
 
 
 def _read_cache(path: Path, store: str) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    data = read_cache(path)  # {} when absent or damaged (`null`, `[]`)
     return data if data.get("version") == CACHE_VERSION and data.get("store") == store else {}
 
 
@@ -269,7 +275,7 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     def actual(j):
         if j.estimate is None:
             return "no data"
-        return fmt(j.estimate) + interval_text(obs.get(j.metric))
+        return fmt_metric(j.metric, j.estimate) + interval_text(obs.get(j.metric), lambda v: fmt_metric(j.metric, v))
 
     return {
         "answers": answers_shown(cache_answers), "scored_by": scorers_of(cache_answers),
@@ -291,12 +297,6 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         "digest": result_run.tags.get("hyp.dataset.digest") if result_run else None,
         "packages": _packages(), "store": redact(lab.tracking_uri), "plots": plots,
     }
-
-
-def fmt_score(value) -> str:
-    # Scores read as the manual reports wrote them: 29 of 64 points is 4.5. The criteria tables
-    # keep the exact value, since that is what the threshold is compared against.
-    return "—" if value is None else f"{value:.1f}"
 
 
 def _norm(value) -> str:
@@ -366,12 +366,17 @@ def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, s
         if c in CRITERIA and not key.startswith(("base.", "auto.", "agreement.", "kappa.")):
             grid.setdefault(q, {})[c] = e.estimate
     grid = {q: grid[q] for q in sorted(grid, key=_qkey)}
-    versions = [(f"{j.hypothesis.id}\n{j.hypothesis.version or ''}", e.estimate, e.low, e.high)
+    versions = [(f"{j.hypothesis.id}\n{j.hypothesis.version or ''}", e.estimate,
+                 None if e.point else e.low, None if e.point else e.high)
                 for _, j in lineage if (e := j.verdict.observations.get("score")) is not None]
     # Without Optuna's plots (none logged yet), the report draws the history of the objective itself.
     history = sweep if sweep and sweep["history"] and not sweep_plots else None
-    data = {"loss": loss if any(loss.values()) else None, "questions": grid or None, "lineage": versions or None,
-            "sweep": history}
+    primary = judged.hypothesis.success_criteria.primary
+    base = obs.get("base_score")
+    lineage_data = {"rows": versions, "goal": primary.value if primary.metric == "score" else None,
+                    "base": base.estimate if base else None} if versions else None
+    data = {"loss": loss if any(loss["train"].values()) else None, "questions": grid or None,
+            "lineage": lineage_data, "sweep": history}
     plots: dict = {}
     for kind, value in data.items():
         if value is None:

@@ -34,6 +34,16 @@ def render(lab_templates: Path, name: str, context: dict) -> str:
     except TemplateError as e:
         line = _line_of(e)
         raise BadInput(f"{_where(_origin(e), lab_templates)}{f':{line}' if line else ''}: template: {e}") from None
+    except (ArithmeticError, LookupError, RecursionError, TypeError, ValueError, AttributeError) as e:
+        # `{{ 1/0 }}`, a template extending itself: the lab's template's mistake, not hyp's. Anything
+        # raised from the shipped template stays an internal error: that one is a bug to report.
+        origin = _origin(e)
+        if origin is None or not Path(origin).resolve().is_relative_to(Path(lab_templates).resolve()):
+            raise
+        line = _line_of(e)
+        hint = " (does it extend or include itself?)" if isinstance(e, RecursionError) else ""
+        raise BadInput(f"{_where(origin, lab_templates)}{f':{line}' if line else ''}: template: "
+                       f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}{hint}") from None
 
 
 def _origin(error: Exception) -> str | None:

@@ -4,6 +4,8 @@ The index holds each hypothesis's observations and lock as last read from the st
 fingerprint of the store taken *before* reading. Any later write to the store changes the
 fingerprint, so a stale index is rebuilt, never shown. Verdicts are not cached: they are
 recomputed from the current hypothesis file each time (the verdict is a cheap pure function).
+It is only a shortcut: one that is damaged is ignored, and one that cannot be written (a read-only
+checkout) is not kept, so reading a lab never needs to write it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from hyp.files import write_atomic
+from hyp.errors import HypError
+from hyp.files import read_cache, write_cache
 from hyp.hypotheses.lab import Lab
 from hyp.results.observations import metric_sources, results_from_runs
 from hyp.results.results import Results
@@ -57,13 +60,13 @@ def read_index(lab: Lab) -> dict[str, Results] | None:
         return None
     if fp.startswith("-|"):
         return {}  # no store yet: nothing was ever logged
-    try:
-        data = json.loads(_index_path(lab).read_text())
-    except (OSError, ValueError):
-        return None
+    data = read_cache(_index_path(lab))
     if data.get("version") != INDEX_VERSION or data.get("store") != lab.tracking_uri or data.get("fingerprint") != fp:
         return None
-    results = {hid: Results.from_json(r) for hid, r in data["hypotheses"].items()}
+    try:
+        results = {hid: Results.from_json(r) for hid, r in data["hypotheses"].items()}
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None  # the right header over a damaged body: rebuilt from the store
     if any(owner_is_gone(r) for res in results.values() for r in res.running):
         return None  # an orphaned RUNNING run: the slow path marks it KILLED
     return results
@@ -76,10 +79,7 @@ def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
     # that hold those (at 10,000 runs, reading every run's params and metrics was most of the time).
     runs = tracker.runs(data=False)
     orphans = [r for r in runs if r.status == "RUNNING" and owner_is_gone(r.tags)]
-    if orphans:
-        for r in orphans:
-            tracker.set_tags(r.run_id, {"hyp.error": "the process that ran it died (marked KILLED by hyp)"})
-            tracker.end_run(r.run_id, "KILLED")
+    if orphans and _reap(tracker, orphans):
         fp = store_fingerprint(lab.tracking_uri)
         runs = tracker.runs(data=False)
     by_id: dict[str, list] = {}
@@ -90,9 +90,24 @@ def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
     if fp is not None:
         payload = {"version": INDEX_VERSION, "store": lab.tracking_uri, "fingerprint": fp,
                    "hypotheses": {hid: r.to_json() for hid, r in results.items()}}
-        lab.state_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(_index_path(lab), json.dumps(payload, ensure_ascii=False))
+        write_cache(_index_path(lab), json.dumps(payload, ensure_ascii=False))
     return results
+
+
+def _reap(tracker, orphans: list) -> bool:
+    """Mark runs whose process died KILLED; False when the store cannot be written (a read-only lab):
+    they are shown as they are, and the next command that can write marks them."""
+    try:
+        for r in orphans:
+            tracker.set_tags(r.run_id, {"hyp.error": "the process that ran it died (marked KILLED by hyp)"})
+            tracker.end_run(r.run_id, "KILLED")
+    except HypError:
+        return False
+    except Exception as e:  # MLflow's and SQLAlchemy's errors for a read-only database have no common base
+        if "readonly" not in str(e).replace("-", "").replace(" ", "").lower():
+            raise
+        return False
+    return True
 
 
 def store_results(lab: Lab, tracker, hid: str) -> Results:
@@ -117,16 +132,14 @@ def _results_of(lab: Lab, tracker, by_id: dict[str, list]) -> dict[str, Results]
 
 
 def _read_raw(lab: Lab) -> dict:
-    try:
-        return json.loads(_index_path(lab).read_text()).get("hypotheses", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
+    raw = read_cache(_index_path(lab)).get("hypotheses")
+    return raw if isinstance(raw, dict) else {}
 
 
 def _locked_content(lab: Lab, tracker, res: Results, previous: dict | None) -> dict | None:
     if not res.lock_sha or not res.lock_run_id:
         return None
-    if previous and previous.get("lock_sha") == res.lock_sha and previous.get("locked"):
+    if isinstance(previous, dict) and previous.get("lock_sha") == res.lock_sha and previous.get("locked"):
         return previous["locked"]
     import tempfile
 

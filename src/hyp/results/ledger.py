@@ -91,6 +91,27 @@ def result_run(lab: Lab, hyp: Hypothesis, *, kind: str, name: str | None = None,
     result.judged = conclude(lab, tracker, hyp, result.verdict_runs)
 
 
+@contextmanager
+def one_at_a_time(lab: Lab, hid: str, command: str) -> Iterator[None]:
+    """Hold the hypothesis for `command` (`hyp run`, `hyp record`): results are added by one process at a
+    time, so a run's verdict tag and report, written when it ends, count everything recorded meanwhile.
+    A second one stops at once (exit 2), naming the first's process; the kernel frees it with the process."""
+    from hyp.files import Busy, exclusive
+
+    lock = exclusive(lab.state_dir / "locks" / f"{hid}.run", note=command)
+    try:
+        lock.__enter__()
+    except Busy as busy:
+        pid, _, holder = str(busy).partition(" ")
+        held = f" (pid {pid})" if pid else ""
+        raise BadInput(f"{hid}: a `{holder or 'hyp run'}` of it is already running{held}; wait for it to finish "
+                       f"or stop it") from None
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
 def superseding(results: Results, targets: list[str], reason: str | None) -> dict[str, str]:
     """The tags by which a new result takes earlier ones out of the evidence; bad names change nothing."""
     if not targets:

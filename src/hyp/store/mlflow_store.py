@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.store.base import DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags
 from hyp.store.secrets import TEXT_SUFFIXES, has_secret, redact
-from hyp.store.sqlite_reader import SqliteReader
+from hyp.store.sqlite_reader import SqliteReader, sqlite_path
 
 MAX_PARAM = 6000  # MLflow rejects longer param values; longer ones are shortened with a hash
 
@@ -60,8 +62,9 @@ class MlflowTracker(Tracker):
         uri = self.uri
         _check_reachable(uri)
         try:
-            self._client = MlflowClient(tracking_uri=uri)
-            self.experiment_id = self._experiment(self._experiment_name, self._artifact_root)
+            with _creating(uri):
+                self._client = MlflowClient(tracking_uri=uri)
+                self.experiment_id = self._experiment(self._experiment_name, self._artifact_root)
         except BadInput:
             raise
         except Exception as e:  # unreachable server, bad URI, locked database...
@@ -163,7 +166,9 @@ class MlflowTracker(Tracker):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": both are local files
-            source = resolve_dataset_source(Path(dataset.source).resolve().as_uri())
+            # MLflow keeps the source in its `datasets` table, beyond set_tags' redaction: a lab under a
+            # folder named after a token must not put the token there.
+            source = resolve_dataset_source(redact(Path(dataset.source).resolve().as_uri()))
         # MLflow's digest column is short; the full sha256 is kept in the dataset's profile and tags.
         meta = MetaDataset(source, name=dataset.name, digest=dataset.digest[:16])
         base = meta._to_mlflow_entity()
@@ -230,6 +235,30 @@ class MlflowTracker(Tracker):
         if self.reader is not None:
             return self.reader.metric_history(run_id, key)
         return [(m.step, m.value) for m in self.client.get_metric_history(run_id, key)]
+
+
+@contextmanager
+def _creating(uri: str) -> Iterator[None]:
+    """One process at a time creates or upgrades a SQLite store: MLflow's migrations, run by several
+    commands at once on a fresh store, fail with "table runs already exists" or "duplicate column".
+    Held for the first connection only (seconds on a new store, milliseconds after), and dropped by the
+    kernel if the process dies; a store in a folder hyp cannot write is opened without it."""
+    from hyp.files import exclusive
+
+    db = sqlite_path(uri)
+    if db is None:
+        yield
+        return
+    lock = exclusive(Path(f"{db}.lock"), wait=True)
+    try:
+        lock.__enter__()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433, "http": 80, "https": 443}

@@ -104,8 +104,14 @@ def _run_workers(spec: WorkerSpec, workers: int, echo: Callable[[str], None]) ->
     """N local worker processes on one study; they share the storage, not memory."""
     from dataclasses import replace
 
-    processes = [subprocess.Popen([sys.executable, "-m", "hyp.sweeps.worker", replace(spec, index=i).to_json()])
-                 for i in range(workers)]
+    # The spec goes in on stdin: it holds the storage URL, password included, and a command line is
+    # readable by every user of the machine (`ps`).
+    processes = []
+    for i in range(workers):
+        p = subprocess.Popen([sys.executable, "-m", "hyp.sweeps.worker"], stdin=subprocess.PIPE, text=True)
+        p.stdin.write(replace(spec, index=i).to_json())
+        p.stdin.close()
+        processes.append(p)
     try:
         codes = [p.wait() for p in processes]
     except KeyboardInterrupt:

@@ -352,13 +352,13 @@ def _trial_processes():
     return ctx
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m hyp.sweeps.worker SPEC_JSON`: one of the processes `hyp sweep --workers N` starts."""
+def main() -> int:
+    """`python -m hyp.sweeps.worker < SPEC_JSON`: one of the processes `hyp sweep --workers N` starts. The
+    spec (with the storage URL and its password) comes on stdin, never on a command line others can read."""
     import signal
     import sys
 
-
-    spec = WorkerSpec.from_json((argv or sys.argv[1:])[0])
+    spec = WorkerSpec.from_json(sys.stdin.read())
     no_mlflow_telemetry()
 
     def terminate(signum, frame):
