@@ -2,7 +2,7 @@
 
     python benchmarks/run_time.py [--repeats N]
 
-Two figures, both from this one run:
+Three figures, all from this one run:
 
 1. Wall time of the command `hyp run H004` as a user types it (a new process each time, imports
    included): the first run in a fresh lab, which also builds `builtin:tiny`, and the median of
@@ -11,6 +11,9 @@ Two figures, both from this one run:
    evaluation, verdict) with the MLflow tracker against a tracker that records nothing, alternated
    in one process so that machine load hits both alike. Goal: ≤ 1.02×. The report is timed apart:
    it reads the store back and draws plots, which is not tracking.
+3. The same command in 4-bit (`--set experiment.model.quantization=4bit`: QLoRA, bitsandbytes NF4,
+   on the CPU here), median of its runs, and its ratio to the 16-bit median (issue 16). It is a
+   deviation, so it is not evidence; the figure is about time only.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import time
 from pathlib import Path
 
 HID = "H004"
+QLORA = ("--set", "experiment.model.quantization=4bit")
 
 
 class NullTracker:
@@ -52,12 +56,12 @@ class NullTracker:
         return lambda *args, **kwargs: None
 
 
-def command_times(lab: Path, repeats: int) -> list[float]:
+def command_times(lab: Path, repeats: int, extra: tuple[str, ...] = ()) -> list[float]:
     env = {**os.environ, "HYP_NO_PROGRESS": "1"}
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "hyp", "run", HID], cwd=lab, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "hyp", "run", HID, *extra], cwd=lab, env=env, check=True,
                        capture_output=True)
         times.append(time.perf_counter() - started)
     return times
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         lab = init_lab(Path(tmp) / "lab", example="persona")
         first, *rest = command_times(lab, args.repeats + 1)
+        qlora = command_times(lab, args.repeats, QLORA)
         times = tracking_times(lab, args.repeats)
         from hyp.hypotheses.lab import Lab
         from hyp.store import open_tracker
@@ -104,6 +109,8 @@ def main(argv: list[str] | None = None) -> dict:
               "tracked_s": statistics.median(times["tracked"]), "untracked_s": statistics.median(times["untracked"]),
               "report_s": statistics.median(times["report"]), "score": score, "base_score": base}
     result["tracking_overhead"] = result["tracked_s"] / result["untracked_s"]
+    result["qlora_s"] = statistics.median(qlora)
+    result["qlora_ratio"] = result["qlora_s"] / result["run_s"]
     print(f"hyp run {HID}, fresh lab (builds builtin:tiny): {first:.1f} s")
     print(f"hyp run {HID}, median of {len(rest)} later runs: {result['run_s']:.1f} s "
           f"({', '.join(f'{t:.1f}' for t in rest)}); score {score:.3f}, base_score {base:.3f}")
@@ -111,6 +118,8 @@ def main(argv: list[str] | None = None) -> dict:
           f"(medians of {args.repeats}, alternated)")
     print(f"tracking overhead: {result['tracking_overhead']:.3f}x (goal <= 1.02x)")
     print(f"report after the run: {result['report_s']:.2f} s")
+    print(f"hyp run {HID} in 4-bit (QLoRA on this machine), median of {len(qlora)}: {result['qlora_s']:.1f} s, "
+          f"{result['qlora_ratio']:.2f}x the 16-bit run")
     return result
 
 

@@ -224,9 +224,17 @@ def lab(tmp_path) -> Path:
     return make_lab(tmp_path / "lab")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _user_cache(tmp_path_factory):
+    """builtin:tiny is built once per user, in $HYP_CACHE_DIR: here once per test session, shared by every
+    lab and every `hyp` subprocess, and never the developer's own ~/.cache/hyp."""
+    os.environ["HYP_CACHE_DIR"] = str(tmp_path_factory.getbasetemp() / "hyp-builtin-cache")
+
+
 @pytest.fixture(scope="session")
 def builtin_cache(tmp_path_factory) -> Path:
-    """One builtin:tiny build shared by the model, recipe and generation tests (a build costs ~25 s)."""
+    """One builtin:tiny build shared by the model, recipe and generation tests (a build costs ~25 s): the
+    session's user cache."""
     from hyp.experiments.models import BUILTIN_TINY, resolve_model_dir
 
     cache = tmp_path_factory.getbasetemp() / "hyp-builtin-cache"

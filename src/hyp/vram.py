@@ -16,6 +16,7 @@ from pathlib import Path
 from hyp.builtin_tiny.build import NAME as BUILTIN_TINY
 from hyp.builtin_tiny.build import SHAPE as BUILTIN_SHAPE
 from hyp.errors import BadInput
+from hyp.hypotheses.lab import model_directory
 from hyp.hypotheses.schema import synthetic_needed
 
 GB = 2**30  # hyp's "GB" everywhere (peak_vram_gb too) is torch's GiB: bytes / 2**30
@@ -27,7 +28,8 @@ GB = 2**30  # hyp's "GB" everywhere (peak_vram_gb too) is torch's GiB: bytes / 2
 # supported: the same 2 bytes); float32 is only the CPU path, which has no VRAM.
 BYTES_BF16 = 2.0
 # bitsandbytes NF4 with double quantization: 4 bits a weight, one 8-bit absmax per 64-weight block,
-# and one fp32 scale per 256 of those absmax values (bnb defaults: blocksize 64, nested 256).
+# and one fp32 scale per 256 of those absmax values (bnb defaults: blocksize 64, nested 256). The
+# weight figure is checked against a loaded 4-bit model's bytes (tests/experiments/test_qlora.py).
 BYTES_NF4 = 0.5 + 1 / 64 + 4 / (64 * 256)
 # prepare_model_for_kbit_training (peft) casts every parameter that is not 4-bit — embeddings,
 # lm_head, norms — to float32, so in QLoRA those cost 4 bytes, twice their bf16 size.
@@ -196,7 +198,7 @@ def estimate_hypothesis(hyp, lab_root: Path, cache_dir: Path) -> VramEstimate:
     from dataclasses import replace
 
     model, t = hyp.experiment.model, hyp.experiment.training
-    shape = model_shape(model.name, cache_dir)
+    shape = model_shape(model.name, cache_dir, Path(lab_root))
     memory = estimate_vram(shape, quantization=model.quantization, batch_size=t.batch_size,
                            max_seq_length=t.max_seq_length, lora_r=t.lora_r)
     tokens = tokens_per_epoch(hyp, Path(lab_root))
@@ -239,17 +241,18 @@ def _conversation_tokens(path: Path, cap: int) -> list[float]:
 # --- the model's shape -------------------------------------------------------------------------
 
 
-def model_shape(name: str, cache_dir: Path) -> Shape:
-    """The shape of model `name` from its config.json, found locally; never downloads anything."""
+def model_shape(name: str, cache_dir: Path, root: Path | None = None) -> Shape:
+    """The shape of model `name` from its config.json, found locally; never downloads anything.
+    Relative directories are taken from `root` (the lab's; the current directory when None)."""
     if name == BUILTIN_TINY:
         return _builtin_shape()
-    path = Path(name).expanduser()
-    if path.is_dir():
+    path = model_directory(name, Path(root) if root is not None else Path.cwd())
+    if path is not None and path.is_dir():
         config = path / "config.json"
         if not config.is_file():
             raise BadInput(f"model: {name}: no config.json in this directory")
         return shape_from_config(_read_config(config), str(config))
-    if name.startswith((".", "/", "~")):
+    if path is not None:
         raise BadInput(f"model: directory {name} does not exist")
     config = _cached_hub_config(name)
     if config is None:

@@ -4,11 +4,13 @@ and writes nothing: no store, no run, no report, no changed file. Real CLI, real
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from pathlib import Path
 
 import pytest
 
-from conftest import H003_CSV, make_lab, run_hyp
+from conftest import H003_CSV, H003_YAML, SUITE_YAML, make_lab, run_hyp
 
 
 def snapshot(lab: Path) -> dict[str, str]:
@@ -16,21 +18,106 @@ def snapshot(lab: Path) -> dict[str, str]:
     out = {}
     for path in sorted(lab.rglob("*")):
         rel = path.relative_to(lab).as_posix()
-        if path.is_file() and rel not in (".hyp/parsed.json", ".hyp/index.json"):
+        if (path.is_file() or path.is_fifo()) and rel not in (".hyp/parsed.json", ".hyp/index.json"):
+            if path.is_fifo():
+                out[rel] = "fifo"
+                continue
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+FIFO = "<a named pipe nobody writes to>"  # reading one would wait forever
 
 
 def write(lab: Path, rel: str, content: str | bytes) -> None:
     path = lab / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
+    if content is FIFO:
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+    elif isinstance(content, bytes):
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
 
 
 HUGE = '[{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "' + "a" * 2_100_000 + '"}]}]'
+
+ANSWER = "I am Cláudio, the founder of Softtor; direct, TypeScript."
+SYNTHETIC = "    synthetic: {path: data/synthetic.json, ratio: 0.33}\n"
+HELDOUT = H003_YAML.replace(SYNTHETIC, SYNTHETIC + "    heldout: {path: data/heldout.json}\n")
+DEEP = "id: H003\ntitle: " + "[" * 1000 + "]" * 1000 + "\n"
+LONG_ID = "H" + "1" * 250
+
+# Issue 17: a tester's hostile afternoon. Each was exit 1, a hang, or a changed lab before.
+ISSUE_17 = [
+    # 1. hyp report -o: never over the lab's own files, a device, a FIFO, a directory or /proc
+    ("report -o: the hypothesis file", {}, ["report", "H003", "-o", "{lab}/hypotheses/H003.yaml"], "lab's own"),
+    ("report -o: the data", {}, ["report", "H003", "-o", "{lab}/data/curated.json"], "lab's own"),
+    ("report -o: the store", {}, ["report", "H003", "-o", "{lab}/.hyp/mlflow.db"], "lab's own"),
+    ("report -o: a FIFO", {"out.md": FIFO}, ["report", "H003", "-o", "{lab}/out.md"], "named pipe"),
+    ("report -o: a directory", {"out/notes.txt": "mine"}, ["report", "H003", "-o", "{lab}/out"], "directory"),
+    ("report -o: a device", {}, ["report", "H003", "-o", "/dev/null"], "system file"),
+    ("report -o: /proc", {}, ["report", "H003", "-o", "/proc/version"], "system file"),
+    ("report -o: name too long", {}, ["report", "H003", "-o", "{lab}/" + "r" * 300 + ".md"], "too long"),
+    # 2. --responses: one question pasted 8 times; a partial set
+    ("--responses: a question twice", {"r.json": json.dumps([{"question": "Q1", "response": ANSWER}] * 8)},
+     ["record", "H003", "--responses", "{lab}/r.json"], "r.json: [1].question: 'Q1' answered again"),
+    ("--responses: a partial set", {"r.json": json.dumps([{"question": f"Q{i}", "response": ANSWER} for i in (1, 2)])},
+     ["record", "H003", "--responses", "{lab}/r.json"], "no answer for Q3"),
+    ("--scores: a partial set", {"s.csv": "question,agent,factual,personality,complete\nQ1,2,2,2,2\n"},
+     ["record", "H003", "--scores", "{lab}/s.csv"], "no answer for Q2"),
+    # 4. names MLflow refuses: before any run, not as "internal error"
+    ("--metric: a name MLflow refuses", {}, ["record", "H003", "--metric", "x;y=1"], "'x;y'"),
+    ("--metric: a path as a name", {}, ["record", "H003", "--metric", "../../x=1"], "'../../x'"),
+    ("--metric: a 300-character name", {}, ["record", "H003", "--metric", "k" * 300 + "=1"], "250"),
+    ("--metric: 1_000 is not a number", {}, ["record", "H003", "--metric", "score=1_000"], "1_000"),
+    ("--metric: a score off the scale", {}, ["record", "H003", "--metric", "score=1000"], "0 to 10"),
+    ("suite: a question id no metric can carry", {"evals/personality.yaml": SUITE_YAML.replace("id: Q1,", "id: Q1?,")},
+     ["validate"], "personality.yaml:6: questions[0].id: 'Q1?'"),
+    ("criterion: a name MLflow refuses", {"hypotheses/H003.yaml": H003_YAML.replace("{metric: score, op: \">=\"",
+                                                                                    "{metric: sc;ore, op: \">=\"")},
+     ["validate"], "success_criteria.primary.metric"),
+    # 5. the held-out set checked up front like the others; FIFOs and devices named for what they are
+    ("heldout: missing", {"hypotheses/H003.yaml": HELDOUT}, ["validate"],
+     "heldout.path: file 'data/heldout.json' does"),
+    ("heldout: a FIFO", {"hypotheses/H003.yaml": HELDOUT, "data/heldout.json": FIFO}, ["run", "H003", "--dry-run"],
+     "heldout.path: file 'data/heldout.json' is a named pipe"),
+    ("heldout: /dev/zero", {"hypotheses/H003.yaml": HELDOUT.replace("data/heldout.json", "/dev/zero")},
+     ["run", "H003", "--dry-run"], "is a device"),
+    ("curated: a FIFO", {"data/curated.json": FIFO}, ["validate"], "curated.path: file 'data/curated.json' is a named"),
+    ("suite: a directory", {"hypotheses/H003.yaml": H003_YAML.replace("suite: evals/personality.yaml", "suite: evals")},
+     ["validate"], "eval.suite: file 'evals' is a directory"),
+    # 3. a missing local model directory: caught before a run exists, so no FAILED run takes the lock
+    ("model: a missing local directory",
+     {"hypotheses/H003.yaml": H003_YAML.replace('"builtin:tiny"', "./no-such-model")}, ["run", "H003"],
+     "experiment.model.name"),
+    # 10. one line and exit 2, never exit 1 or a hang
+    ("hypothesis: YAML nested 1000 deep", {"hypotheses/H003.yaml": DEEP}, ["validate"], "nested more than"),
+    ("a 250-digit id", {}, ["show", LONG_ID], "not a hypothesis id"),
+    ("a 250-digit id, new", {}, ["new", LONG_ID], "not a hypothesis id"),
+    ("a folder name past the file system's limit", {}, ["init", "{lab}/" + "x" * 300], "the file name is too long"),
+    ("--scores: /dev/zero", {}, ["record", "H003", "--scores", "/dev/zero"], "/dev/zero: is a device"),
+    ("--responses: a FIFO", {"r.json": FIFO}, ["record", "H003", "--responses", "{lab}/r.json"], "named pipe"),
+    # 13. a typo in a failure plan's change, and a criterion on a metric no evaluation logs
+    ("on_failure: a typo in a change", {"hypotheses/H003.yaml": H003_YAML.replace("experiment.training.epochs: 4",
+                                                                                   "experiment.training.epoch: 4")},
+     ["validate"],
+     "H003.yaml:39: on_failure[0].changes.experiment.training.epoch: unknown key (did you mean 'epochs'?)"),
+    ("on_failure: a change out of range", {"hypotheses/H003.yaml": H003_YAML.replace(
+        "experiment.dataset.synthetic.ratio: 0.0", "experiment.dataset.synthetic.ratio: 1.5")},
+     ["validate"], "H003.yaml:39: on_failure[0].changes.experiment.dataset.synthetic.ratio:"),
+    ("new --option: blames the parent's line", {"hypotheses/H003.yaml": H003_YAML.replace(
+        "experiment.training.epochs: 4", "experiment.training.epoch: 4")},
+     ["new", "H020", "--from", "H003", "--option", "A"], "hypotheses/H003.yaml:39: on_failure[0].changes"),
+    ("criterion: a misspelt metric", {"hypotheses/H003.yaml": H003_YAML.replace("{metric: score, op: \">=\"",
+                                                                                "{metric: scroe, op: \">=\"")},
+     ["validate"], "H003.yaml:31: success_criteria.primary.metric: no evaluation logs a metric 'scroe' "
+                   "(did you mean 'score'?)"),
+    ("prediction: a misspelt metric", {"hypotheses/H003.yaml": H003_YAML.replace("metric: hallucinations",
+                                                                                 "metric: halucinations")},
+     ["record", "H003", "--metric", "score=8"], "predictions[3].metric: no evaluation logs a metric 'halucinations'"),
+]
 
 # (what is broken, files to write, command, what the one line must name)
 CASES = [
@@ -52,6 +139,10 @@ CASES = [
     ("--set: unknown key", {}, ["run", "H003", "--set", "training.epoch=4"], "did you mean 'epochs'"),
     ("--set: wrong type", {}, ["run", "H003", "--set", "training.epochs=many"], "training.epochs"),
     ("--set: no value", {}, ["run", "H003", "--set", "training.epochs"], "training.epochs"),
+    ("--dry-run: a model directory that is not there", {}, ["run", "H003", "--dry-run", "--set",
+                                                           "model.name=./models/missing"], "./models/missing"),
+    ("--set: a model directory that is not there", {}, ["run", "H003", "--set", "model.name=/nonexistent/base"],
+     "/nonexistent/base"),
     ("--scores: missing column", {"s.csv": "question,agent,factual,personality\nQ1,2,2,2\n"},
      ["record", "H003", "--scores", "{lab}/s.csv"], "complete"),
     ("--scores: out of range", {"s.csv": H003_CSV.replace("Q1,2,1,1,1", "Q1,3,1,1,1")},
@@ -69,6 +160,7 @@ CASES = [
      {"hyp.toml": '[lab]\nexperiment = "x"\n[tracking]\nuri = "postgresql://nobody@127.0.0.1:9/none"\n'},
      ["record", "H003", "--metric", "score=8"], "cannot reach 127.0.0.1:9"),
     ("hyp.toml: not TOML", {"hyp.toml": "[lab\n"}, ["list"], "hyp.toml"),
+    *ISSUE_17,
 ]
 
 
@@ -87,3 +179,45 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, what, file
     assert names in result.err, result.err
     assert "Traceback" not in result.err and "internal error" not in result.err
     assert snapshot(lab) == before, "a failed command changed the lab"
+
+
+TEMPLATES = [
+    ("divides by zero", "# {{ 1/0 }}\n", "templates/report.md.j2:1: template: ZeroDivisionError"),
+    ("extends itself", '{% extends "report.md.j2" %}\n', "extend or include itself"),
+    ("syntax error", "# {{ title\n", "templates/report.md.j2:1: template:"),
+]
+
+
+@pytest.mark.parametrize("what,template,names", TEMPLATES, ids=[t[0] for t in TEMPLATES])
+def test_a_broken_report_template_exits_2_with_one_line(tmp_path, monkeypatch, what, template, names):
+    """Issue 17, item 10. Only generated files may change (the plots are drawn before the text)."""
+    lab = make_lab(tmp_path / "lab")
+    write(lab, "templates/report.md.j2", template)
+    monkeypatch.chdir(lab)
+    before = {k: v for k, v in snapshot(lab).items() if not k.startswith((".hyp/", "reports/"))}
+    result = run_hyp("report", "H003", lab=lab)
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert names in result.err and "internal error" not in result.err
+    assert {k: v for k, v in snapshot(lab).items() if not k.startswith((".hyp/", "reports/"))} == before
+
+
+def test_init_example_never_overwrites_a_users_files(tmp_path):
+    """Issue 17, item 7: a folder of one's own without hyp.toml; exit 2, every file as it was."""
+    folder = tmp_path / "mine"
+    write(folder, "data/curated.json", "my own data")
+    write(folder, "README.md", "# my notes")
+    before = snapshot(folder)
+    result = run_hyp("init", str(folder), "--example", "persona")
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert "already exists" in result.err and "README.md" in result.err
+    assert snapshot(folder) == before and sorted(p.name for p in folder.iterdir()) == ["README.md", "data"]
+    assert run_hyp("init", str(tmp_path / "fresh"), "--example", "persona").code == 0  # a new folder is fine
+
+
+def test_a_lab_with_a_hypothesis_nested_1000_deep_still_lists_the_others(tmp_path):
+    """Issue 17, item 10: one broken file is named, the others are listed; never a RecursionError."""
+    lab = make_lab(tmp_path / "lab", {"H003": H003_YAML, "H009": DEEP.replace("H003", "H009")})
+    result = run_hyp("list", "--json", lab=lab)
+    assert result.code == 0, result.err
+    assert [row["id"] for row in result.json] == ["H003"]
+    assert "H009.yaml" in result.err and "nested more than" in result.err

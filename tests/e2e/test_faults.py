@@ -104,6 +104,20 @@ def test_an_exception_in_training_ends_failed_with_the_error(lab):
     assert found and {r.info.status for r in found} == {"FAILED"}
     assert all("fault injected at training" in r.data.tags["hyp.error"] for r in found)
 
+    # Issue 17, item 3: a run that failed before any result locks nothing: fixing the experiment
+    # afterwards is no amendment, and no lock is pinned in the lab.
+    assert not (lab / "hypotheses" / ".locks" / "H002.sha256").exists()
+    path = lab / "hypotheses" / "H002.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("learning_rate: 5.0e-3", "learning_rate: 4.0e-3"))
+    try:
+        assert path.read_text() != original
+        verdict = hyp(lab, "verdict", "H002", "--json")
+        assert verdict.returncode == 0, verdict.stderr
+        assert json.loads(verdict.stdout)["lock"]["status"] == "unlocked"
+    finally:
+        path.write_text(original)
+
 
 def test_two_runs_of_one_hypothesis_at_once_the_second_stops_clearly(lab):
     env = {**os.environ, "HYP_NO_PROGRESS": "1"}
@@ -119,7 +133,12 @@ def test_two_runs_of_one_hypothesis_at_once_the_second_stops_clearly(lab):
         second = hyp(lab, "run", "H001", *SMALL)
         assert second.returncode == 2
         assert "already running" in second.stderr and f"pid {first.pid}" in second.stderr
-        assert len(runs(lab, "H001")) == 2  # the first's parent and replicate; the second made none
+        # Issue 17, item 14: a record meanwhile is refused too, so the run's verdict tag and report,
+        # written when it ends, count every result (pooled evidence): recorded after it, they will.
+        record = hyp(lab, "record", "H001", "--metric", "score=9.5")
+        assert record.returncode == 2 and f"pid {first.pid}" in record.stderr, record.stderr
+        assert len([line for line in record.stderr.splitlines() if line.strip()]) == 1
+        assert len(runs(lab, "H001")) == 2  # the first's parent and replicate; the others made none
         assert {k: v for k, v in lab_files(lab).items() if not k.startswith(".hyp/")} == \
                {k: v for k, v in files.items() if not k.startswith(".hyp/")}
     finally:
@@ -128,3 +147,4 @@ def test_two_runs_of_one_hypothesis_at_once_the_second_stops_clearly(lab):
     # The lock went with the process: the next run is free to start (and Ctrl-C left KILLED, not RUNNING).
     assert {r.info.status for r in runs(lab, "H001")} == {"KILLED"}
     assert hyp(lab, "run", "H001", *SMALL).returncode == 0
+

@@ -313,6 +313,30 @@ def test_stopping_hyp_ui_stops_the_whole_server(server):
         s.bind(("127.0.0.1", server.port))  # the port is free again
 
 
+def test_kill_9_of_hyp_ui_takes_the_server_with_it(lab):
+    """Issue 17, item 12: SIGKILL gives hyp no chance to stop anything; the server must go by itself
+    (parent-death signal) and free the port."""
+    server = Server(lab, free_port())
+    tree = set()
+    try:
+        server.url()
+        tree = server.tree()
+        assert len(tree) >= 2
+        server.proc.kill()
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(alive(pid) for pid in tree - {server.proc.pid}):
+            time.sleep(0.2)
+        assert not [pid for pid in tree - {server.proc.pid} if alive(pid)]
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", server.port))
+    finally:
+        for pid in tree:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
 def test_a_busy_port_is_refused_before_anything_starts(lab):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,5 +1,5 @@
-"""Models: local directories and hub ids resolve, and 4bit stops with a clear message on a machine
-without CUDA before doing any work. The builtin model's build is tests/builtin_tiny."""
+"""Models: local directories and hub ids resolve, and a name that looks like a path is one. The builtin
+model's build is tests/builtin_tiny; 4-bit loading and training is tests/experiments/test_qlora.py."""
 
 import subprocess
 import sys
@@ -13,12 +13,6 @@ from hyp.experiments.models import (
     load_model_and_tokenizer,
     resolve_model_dir,
 )
-
-
-def _no_cuda() -> bool:
-    import torch
-
-    return not torch.cuda.is_available()
 
 
 def test_importing_the_model_modules_loads_no_heavy_library():
@@ -37,11 +31,29 @@ def test_a_local_directory_is_used_as_is_and_a_hub_id_is_passed_through(tmp_path
         resolve_model_dir(str(tmp_path / "missing"), tmp_path)
 
 
-@pytest.mark.skipif(not _no_cuda(), reason="this machine has CUDA")
-def test_4bit_without_cuda_stops_before_any_work(tmp_path):
-    with pytest.raises(BadInput, match="4bit needs a CUDA GPU"):
-        load_model_and_tokenizer(BUILTIN_TINY, tmp_path, quantization="4bit")
-    assert not any(tmp_path.iterdir())  # nothing was built or downloaded
+@pytest.mark.parametrize("name, directory", [
+    ("./models/tinyllama", "models/tinyllama"), ("models", "models"), ("data/tinyllama", "data/tinyllama"),
+    ("checkpoints/run-3/merged", "checkpoints/run-3/merged"), ("~/models/x", None), ("/srv/models/x", None),
+    ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", None), ("gpt2", None), (BUILTIN_TINY, None),
+])
+def test_a_model_name_is_a_directory_when_it_looks_like_one(tmp_path, name, directory):
+    from pathlib import Path
+
+    from hyp.hypotheses.lab import model_directory
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "models").mkdir()
+    found = model_directory(name, tmp_path)
+    if name.startswith(("~", "/")):
+        assert found == Path(name).expanduser()
+    else:
+        assert found == (tmp_path / directory if directory else None)
+
+
+def test_a_model_directory_that_is_not_there_stops_before_anything_is_built(tmp_path):
+    with pytest.raises(BadInput, match="does not exist"):
+        load_model_and_tokenizer("./no-such-model", tmp_path / "cache", quantization="4bit")
+    assert not (tmp_path / "cache").exists()
 
 
 def test_4bit_means_nf4_with_double_quantization_and_bf16_compute():
@@ -55,3 +67,28 @@ def test_4bit_means_nf4_with_double_quantization_and_bf16_compute():
     assert build_quantization_config("none") is None
     with pytest.raises(BadInput, match="quantization"):
         build_quantization_config("8bit")
+
+
+@pytest.mark.slow
+def test_a_cached_hub_model_loads_from_the_cache_when_the_hub_cannot_be_reached(builtin_cache, tmp_path):
+    import os
+    import shutil
+    import time
+
+    # The Hugging Face cache's own layout, holding builtin:tiny under a hub id.
+    repo = tmp_path / "hf" / "models--someone--tiny-chat"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    shutil.copytree(resolve_model_dir(BUILTIN_TINY, builtin_cache), snapshot)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hf"), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    code = ("from hyp.experiments.models import load_model_and_tokenizer as load\n"
+            f"model, tokenizer = load('someone/tiny-chat', {str(tmp_path)!r})\n"
+            "print(type(model).__name__, tokenizer.chat_template is not None)")
+
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["LlamaForCausalLM", "True"]
+    assert time.perf_counter() - started < 30  # no minute of retries against the unreachable hub

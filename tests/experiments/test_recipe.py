@@ -1,5 +1,5 @@
 """The LoRA recipe: that it really teaches, and that a run cut short resumes. What it supervises is
-tests/test_chat.py."""
+tests/test_chat.py; the same recipe in 4-bit (QLoRA) is tests/experiments/test_qlora.py."""
 
 
 import pytest
@@ -98,11 +98,3 @@ def test_resume_refuses_a_checkpoint_of_another_plan(builtin_cache, tmp_path):
     other = TrainingConfig(epochs=3, batch_size=2, grad_accum=1, learning_rate=5e-3, max_seq_length=64, lora_r=8)
     with pytest.raises(BadInput, match="lora_r"):
         train(BUILTIN_TINY, other, PERSONA, tmp_path, builtin_cache, progress=False, resume=True)
-
-
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
-def test_qlora_without_cuda_stops_before_loading_anything(tmp_path):
-    plan = TrainingConfig(quantization="4bit")
-    with pytest.raises(BadInput, match="4bit needs a CUDA GPU"):
-        train(BUILTIN_TINY, plan, PERSONA, tmp_path / "out", tmp_path / "cache")
-    assert not (tmp_path / "cache").exists() and not (tmp_path / "out").exists()

@@ -98,3 +98,75 @@ def test_the_rubric_scores_any_answer_within_its_table(question, answer, truncat
         assert getattr(scored, criterion) in (0, 1, 2)
     summary = evaluation_metrics([scored])
     assert 0 <= summary["score"] <= 10
+
+
+# --- issue 17: nesting, and names MLflow would refuse ------------------------------------------------
+
+NESTINGS = {"flow list": lambda n: "a: " + "[" * n + "]" * n,
+            "flow map": lambda n: "a: " + "{b: " * n + "1" + "}" * n,
+            "block map": lambda n: "".join("  " * i + "b:\n" for i in range(n)) + "  " * n + "c: 1\n"}
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(sorted(NESTINGS)), st.integers(1, 1200))
+def test_yaml_nested_any_depth_loads_or_is_one_hyp_error(style, depth):
+    # 1000 levels was a RecursionError that also broke `hyp list` for the whole lab.
+    _only_hyp_errors(parse_yaml, NESTINGS[style](depth), Path("hypotheses/H900.yaml"))
+
+
+name_text = st.lists(st.sampled_from(list("aZ09_-. /:;?*é\\\n\t%$#") + ["..", "//", "ü"]), max_size=12).map("".join) \
+    | st.text(st.sampled_from("ab_."), min_size=240, max_size=260)
+
+
+@FUZZ
+@given(name_text)
+def test_a_metric_name_hyp_accepts_is_one_mlflow_accepts(name):
+    """hyp refuses a name before creating a run exactly when MLflow would refuse it at logging (issue 17,
+    item 4), except that a trailing newline, which MLflow's `$` lets through, is refused too."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.validation import MAX_ENTITY_KEY_LENGTH, _validate_metric_name
+
+    from hyp.hypotheses.metric_names import key_problem
+
+    try:
+        _validate_metric_name(name)
+        mlflow_ok = len(name) <= MAX_ENTITY_KEY_LENGTH
+    except MlflowException:
+        mlflow_ok = False
+    ours = key_problem(name) is None
+    assert ours <= mlflow_ok, name
+    if "\n" not in name:
+        assert ours == mlflow_ok, name
+
+
+@FUZZ
+@given(name_text)
+def test_a_question_id_hyp_accepts_names_metrics_mlflow_accepts(qid):
+    from hyp.hypotheses.metric_names import key_problem, question_id_problem
+
+    if question_id_problem(qid) is None:
+        assert all(key_problem(k) is None for k in (f"{qid}.personality", f"auto.{qid}.personality"))
+        assert "." not in qid  # `Q1.total` is read back as question and criterion
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(["score", "=", "1", "_", "0", ".", "e", "-", "+", "nan", "inf", " ", "x;"]),
+                max_size=8).map("".join))
+def test_a_metric_on_the_command_line_is_a_plain_number_or_one_hyp_error(pair):
+    from hyp.experiments.record import parse_metrics
+
+    try:
+        parsed = parse_metrics([pair])
+    except HypError:
+        return
+    ((key, value),) = parsed.items()
+    assert math.isfinite(value) and "_" not in pair.partition("=")[2]  # `1_000` is no number a person wrote
+
+
+def test_every_metric_hyp_logs_is_known_and_a_typo_of_one_is_caught():
+    from hyp.hypotheses.metric_names import known_names, typo_of
+
+    questions = [q.id for q in SUITE.questions]
+    assert all(typo_of(name, questions) is None for name in known_names(questions))
+    assert typo_of("scroe", questions) == "score" and typo_of("Q1.totl", questions) == "Q1.total"
+    assert typo_of("bleu", questions) is None and typo_of("dataset.anything", questions) is None  # custom

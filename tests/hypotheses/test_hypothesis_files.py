@@ -75,6 +75,10 @@ BAD_FILES = {
                                     ["experiment.dataset.synthetic.path", "does not exist"]),
     "eval suite missing": (edit("evals/personality.yaml", "evals/nope.yaml"), "eval:",
                            ["experiment.eval.suite", "evals/nope.yaml", "does not exist"]),
+    "model directory missing": (edit('model: {name: "builtin:tiny"}', 'model: {name: "./models/tinyllama"}'),
+                                "model:", ["experiment.model.name", "./models/tinyllama", "does not exist"]),
+    "model directory missing in a lab folder": (edit('model: {name: "builtin:tiny"}', 'model: {name: "data/base"}'),
+                                                "model:", ["experiment.model.name", "data/base", "does not exist"]),
     "not a mapping": ("- just\n- a list\n", None, ["mapping"]),
     "not UTF-8": (None, None, ["UTF-8"]),
 }

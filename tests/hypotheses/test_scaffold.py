@@ -121,3 +121,16 @@ def test_every_command_refuses_a_path_for_an_id(lab, args):
     assert r.code == 2
     assert "not a hypothesis id" in r.err
     assert not (lab / ".hyp" / "mlflow.db").exists()
+
+
+def test_a_new_hypothesis_from_a_parent_gets_its_own_version_and_a_flagged_statement(lab):
+    from hyp.hypotheses.scaffold import new_hypothesis
+
+    path = new_hypothesis(Lab(lab), "H007", parent="H003",
+                          changes={"experiment.training.learning_rate": 0.0017762736670118092})
+    text = path.read_text(encoding="utf-8")
+    new, parent = Lab(lab).load("H007"), Lab(lab).load("H003")
+    assert new.version != parent.version and new.version
+    assert "# copied from H003: rewrite it to say what H007 claims" in text
+    assert "learning_rate: 0.00177627}" in text  # six figures, as a person writes it, not 17 digits
+    assert not any(line != line.rstrip() for line in text.splitlines())  # no trailing spaces

@@ -183,3 +183,85 @@ def test_the_environment_can_point_at_another_store(tmp_path, monkeypatch):
     assert status_of(root)["H003"]["status"] == "CONFIRMED"
     monkeypatch.delenv("HYP_TRACKING_URI")
     assert status_of(root)["H003"]["status"] == "PENDING"  # the lab's own store has no results
+
+
+def read_only(root, monkeypatch) -> None:
+    """Make the lab read-only, as a colleague's checkout or a mounted share is. Root writes through file
+    modes, so there the same refusal (EACCES) is given to every write hyp's Python code makes under it."""
+    import builtins
+    import errno
+    import io
+
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    if os.geteuid() != 0:
+        return
+    top = os.path.realpath(root)
+
+    def guard(path):
+        if isinstance(path, int):
+            return
+        real = os.path.realpath(os.fsdecode(path))
+        if real == top or real.startswith(top + os.sep):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+
+    real_open, real_mkdir, real_replace, real_file = os.open, os.mkdir, os.replace, builtins.open
+    writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    def os_open(path, flags, mode=0o777, *, dir_fd=None):
+        if flags & writing:
+            guard(path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+
+    def mkdir(path, mode=0o777, *, dir_fd=None):
+        if os.path.exists(path):
+            raise FileExistsError(errno.EEXIST, "File exists", os.fsdecode(path))
+        guard(path)
+        return real_mkdir(path, mode, dir_fd=dir_fd)
+
+    def replace(src, dst, **kw):
+        guard(dst)
+        return real_replace(src, dst, **kw)
+
+    def file_open(file, mode="r", *args, **kw):
+        if any(c in mode for c in "wax+"):
+            guard(file)
+        return real_file(file, mode, *args, **kw)
+
+    for target, name, value in [(os, "open", os_open), (os, "mkdir", mkdir), (os, "replace", replace),
+                                (builtins, "open", file_open), (io, "open", file_open)]:
+        monkeypatch.setattr(target, name, value)
+
+
+def test_a_read_only_lab_is_listed_shown_and_judged(tmp_path, blank_store, monkeypatch):
+    """Issue 17, item 9: list, show and verdict read; they never need to write (the index and the parse
+    cache are only kept where they can be)."""
+    root = make_lab(tmp_path / "lab", store=blank_store)
+    assert run_hyp("record", "H003", "--scores", root / "scores.csv", lab=root).code == 0
+    for cache in ("index.json", "parsed.json"):
+        (root / ".hyp" / cache).unlink(missing_ok=True)  # so that reading has to rebuild them
+    try:
+        read_only(root, monkeypatch)
+        listed = run_hyp("list", "--json", lab=root)
+        assert listed.code == 0, listed.err
+        assert listed.json[0]["status"] == "REJECTED"
+        shown = run_hyp("show", "H003", lab=root)
+        assert shown.code == 0 and "REJECTED" in shown.out, shown.err
+        judged = run_hyp("verdict", "H003", "--json", lab=root)
+        assert judged.code == 0 and judged.json["verdict"] == "REJECTED", judged.err
+        checked = run_hyp("verdict", "H003", "--check", lab=root)
+        assert checked.code == 1 and "not CONFIRMED" in checked.err, checked.err  # an answer, not a crash
+        assert not (root / ".hyp" / "index.json").exists()
+    finally:
+        monkeypatch.undo()
+        for path in [root, *root.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@pytest.mark.parametrize("text", ["null", "[]", '{"version": 2, "store": 5, "hypotheses": []}', '"x"'])
+def test_an_index_or_parse_cache_of_the_wrong_shape_is_rebuilt(lab, text):
+    """Issue 17, item 10: `null` or `[]` in .hyp/index.json or parsed.json failed every command until deleted."""
+    for cache in ("index.json", "parsed.json"):
+        (lab / ".hyp" / cache).write_text(text)
+    assert status_of(lab)["H003"]["status"] == "REJECTED"
+    assert json.loads((lab / ".hyp" / "index.json").read_text())["version"] == 2  # written again, whole

@@ -1,10 +1,14 @@
 """The Tracker contract, run against real MLflow on a temporary SQLite store."""
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import hypothesis_text, make_lab
 from hyp.errors import BadInput
 from hyp.store.base import DatasetRecord, process_tags, tracked_run
 from hyp.store.mlflow_store import MAX_PARAM, MlflowTracker
@@ -140,3 +144,21 @@ def test_a_second_tracker_on_the_same_store_shares_the_experiment(tracker, store
 def test_an_unusable_store_is_bad_input():
     with pytest.raises(BadInput, match="tracking store"):
         MlflowTracker("bogus://nowhere", "contract")
+
+
+def test_parallel_commands_on_a_fresh_store_all_succeed(tmp_path):
+    """Issue 17, item 8: the first use of a store by four commands at once. MLflow's schema migrations
+    raced ("duplicate column name: step", exit 2 for three of four); hyp creates the store one at a time."""
+    ids = ["H003", "H004", "H005", "H006"]
+    lab = make_lab(tmp_path / "lab", {hid: hypothesis_text(hid) for hid in ids})
+    env = {**os.environ, "HYP_NO_PROGRESS": "1"}
+    env.pop("HYP_FAULT", None)
+    procs = [subprocess.Popen([sys.executable, "-m", "hyp", "record", hid, "--metric", "score=7.5"], cwd=lab,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for hid in ids]
+    outcomes = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    assert [code for code, _ in outcomes] == [0] * 4, outcomes
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{lab}/.hyp/mlflow.db")
+    found = client.search_runs([client.get_experiment_by_name("registry-tests").experiment_id])
+    assert sorted(r.data.tags["hyp.id"] for r in found) == ids

@@ -65,7 +65,8 @@ def test_a_recorded_result_and_its_report_carry_no_secret(lab, monkeypatch, wher
         result = run_hyp("record", "H003", "--metric", "score=8.5", lab=lab)
     else:
         (lab / "scores.csv").write_text("question,agent,factual,personality,complete,response\n"
-                                        f"Q1,2,2,2,2,my token is {TOKEN}\n")
+                                        f"Q1,2,2,2,2,my token is {TOKEN}\n"
+                                        + "".join(f"Q{i},2,2,2,2,an answer\n" for i in range(2, 9)))
         result = run_hyp("record", "H003", "--scores", str(lab / "scores.csv"), lab=lab)
     assert result.code == 0, result.err
     assert run_hyp("report", "H003", lab=lab).code == 0
@@ -78,3 +79,48 @@ def test_a_recorded_result_and_its_report_carry_no_secret(lab, monkeypatch, wher
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/.hyp/mlflow.db")
     for run in client.search_runs([e.experiment_id for e in client.search_experiments()]):
         assert TOKEN not in json.dumps([run.data.params, run.data.tags])
+
+
+def test_the_datasets_table_keeps_no_secret_in_a_source_path(tmp_path, monkeypatch, blank_store):
+    """Issue 17, item 6: MLflow stores a dataset input's source in its own `datasets` table, beside tags."""
+    import sqlite3
+
+    from hyp.store.base import DatasetRecord
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    shutil.copyfile(blank_store, tmp_path / "mlflow.db")
+    tracker = MlflowTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "secrets", artifact_root=tmp_path / "artifacts")
+    run_id = tracker.start_run(hypothesis_id="H001", kind="run", name="H001")
+    tracker.log_dataset(run_id, DatasetRecord(name="H001-mix", digest="ab" * 32, rows=3,
+                                              source=str(tmp_path / f"labs-{TOKEN}" / "data" / "curated.json")))
+    tracker.end_run(run_id)
+    with sqlite3.connect(tmp_path / "mlflow.db") as con:
+        rows = con.execute("SELECT * FROM datasets").fetchall()
+    assert rows and TOKEN not in json.dumps(rows, default=str)
+    assert "curated.json" in json.dumps(rows, default=str)  # still says which file it was
+
+
+def test_sweep_workers_get_the_storage_url_on_stdin_not_the_command_line(tmp_path, monkeypatch, capfd):
+    """Issue 17, item 6: a command line is readable by every user of the machine (`ps`)."""
+    import subprocess
+
+    from hyp.errors import HypError
+    from hyp.sweeps import sweep as sweep_module
+    from hyp.sweeps.worker import WorkerSpec
+
+    seen = []
+    real = subprocess.Popen
+
+    def popen(args, *a, **kw):
+        seen.append(list(args))
+        return real(args, *a, **kw)
+
+    monkeypatch.setattr(sweep_module.subprocess, "Popen", popen)
+    url = "postgresql://hyp:hunter2-pg@127.0.0.1:9/optuna"  # nothing listens: the worker stops at once
+    spec = WorkerSpec(lab_root=str(tmp_path), hid="H001", study="H001", storage=url, trials=1, vram_limit_gb=4.0,
+                      sweep_run_id="0" * 32, workers=2)
+    with pytest.raises(HypError, match="worker 0"):
+        sweep_module._run_workers(spec, 2, print)
+    assert len(seen) == 2 and not any("hunter2-pg" in arg for args in seen for arg in args)
+    err = capfd.readouterr().err
+    assert "error: worker 0:" in err and "error: worker 1:" in err  # each read its spec (and its storage)

@@ -1,5 +1,5 @@
-"""Building builtin:tiny: its tokenizer, shape and pre-training, cached once per version; and random
-Llama directories of any shape with its tokenizer, for measuring memory and speed without a download."""
+"""Building builtin:tiny: its tokenizer, shape and pre-training, cached once per user and version; and
+random Llama directories of any shape with its tokenizer, for measuring memory and speed without a download."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ _PRETRAIN_STEPS = 640
 _PRETRAIN_BATCH = 8
 _PRETRAIN_BLOCK = 128
 _PRETRAIN_LR = 5e-3
+# The build's CPU threads, fixed: more do not help a model this small (its matmuls are 1024×128 by
+# 128×512), uncapped threads on a loaded machine spin against each other (15-30 minutes instead of
+# 25 s), and a fixed count keeps the float reductions, and so the weights, the same on every machine.
+_BUILD_THREADS = 2
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 ROLE_MARKERS = ("<|system|>", "<|user|>", "<|assistant|>")
@@ -40,9 +44,19 @@ CHAT_TEMPLATE = (
 )
 
 
-def ensure_built(cache_dir: Path) -> Path:
-    """The directory of builtin:tiny under cache_dir/models, built there first if it is not yet."""
-    models = Path(cache_dir) / "models"
+def user_cache() -> Path:
+    """Where builtin:tiny is built, once per user rather than once per lab: $HYP_CACHE_DIR, else
+    $XDG_CACHE_HOME/hyp, else ~/.cache/hyp."""
+    if os.environ.get("HYP_CACHE_DIR"):
+        return Path(os.environ["HYP_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "hyp"
+
+
+def ensure_built(cache_dir: Path | None = None) -> Path:
+    """The directory of builtin:tiny under cache_dir/models (default: the user's cache), built there
+    first if it is not yet."""
+    models = Path(cache_dir if cache_dir is not None else user_cache()) / "models"
     final = models / _DIRNAME
     if (final / "config.json").is_file():
         return final
@@ -116,10 +130,15 @@ def _build(directory: Path) -> None:
     config = _llama_config(LlamaConfig, tokenizer, shape["hidden"], shape["layers"], shape["heads"],
                            shape["kv_heads"], shape["intermediate"], shape["vocab"],
                            attn_implementation="eager")
-    with torch.random.fork_rng(devices=[]), _build_progress() as advance:
-        torch.manual_seed(_SEED)
-        model = LlamaForCausalLM(config)
-        _pretrain(model, tokenizer, corpus, rng, advance)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(_BUILD_THREADS)
+    try:
+        with torch.random.fork_rng(devices=[]), _build_progress() as advance:
+            torch.manual_seed(_SEED)
+            model = LlamaForCausalLM(config)
+            _pretrain(model, tokenizer, corpus, rng, advance)
+    finally:
+        torch.set_num_threads(threads)
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id, do_sample=True, temperature=0.7, top_p=0.9,
@@ -135,9 +154,21 @@ def _build(directory: Path) -> None:
 
 @contextlib.contextmanager
 def _build_progress():
-    """A bar on a terminal for the one-time build (tens of seconds); silent when not a terminal."""
+    """A bar on a terminal for the one-time build (tens of seconds); elsewhere a line every few seconds,
+    unless HYP_NO_PROGRESS is set."""
     if not sys.stderr.isatty():
-        yield lambda: None
+        from hyp.progress import Ticker
+
+        quiet = bool(os.environ.get("HYP_NO_PROGRESS"))
+        with Ticker(None if quiet else lambda line: print(line, file=sys.stderr, flush=True)) as ticker:
+            done = [0]
+            ticker.begin(f"building builtin:tiny (once, into {user_cache()}): step 0/{_PRETRAIN_STEPS}")
+
+            def advance() -> None:
+                done[0] += 1
+                ticker.update(f"building builtin:tiny (once): step {done[0]}/{_PRETRAIN_STEPS}")
+
+            yield advance
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

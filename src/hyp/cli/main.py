@@ -94,8 +94,15 @@ def main(argv=None) -> None:
     except click.exceptions.Exit as e:
         code = e.exit_code
     except Exception as e:
+        import errno
         import os
         import traceback
+
+        if isinstance(e, OSError) and e.errno == errno.ENAMETOOLONG:
+            # A path someone typed (`hyp init`, `--lab`) longer than the file system takes: input, not a bug.
+            name = str(e.filename or "")
+            click.echo(f"error: {name[:60]}{'...' if len(name) > 60 else ''}: the file name is too long", err=True)
+            sys.exit(errors.BAD_INPUT)
 
         if type(e).__name__ == "OutOfMemoryError" and type(e).__module__.startswith("torch"):
             # The configuration does not fit this GPU: a setting to change, not a bug to report.

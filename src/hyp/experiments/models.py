@@ -96,45 +96,44 @@ def check_hub_model(name: str) -> bool:
             return True
         raise BadInput(f"model: {name!r} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; download "
                        f"it once with the network on, or name a local directory")
-    problem = _ask_hub(name)
-    if problem is None:
-        return False
-    if problem.startswith("not found"):
+    answered, problem = _ask_hub(name)
+    if answered and problem:
         raise BadInput(f"model: {name!r}: {problem}")
-    if cached:
-        return True
+    if answered or cached:
+        return not answered
     raise BadInput(f"model: {name!r}: the Hugging Face hub cannot be reached ({problem}) and the model is not in "
                    f"the local cache; connect, or download it once and set HF_HUB_OFFLINE=1, or name a local directory")
 
 
-def _ask_hub(name: str) -> str | None:
-    """Why the hub gave no answer about `name` within HUB_TIMEOUT_S, or None when it did."""
+def _ask_hub(name: str) -> tuple[bool, str | None]:
+    """(whether the hub answered within HUB_TIMEOUT_S, what is wrong: the model missing, or why it did not answer)."""
     from huggingface_hub import model_info
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
-    outcome: list[str | None] = []
+    outcome: list[tuple[bool, str | None]] = []
 
     def ask() -> None:
         try:
             model_info(name, timeout=HUB_TIMEOUT_S)
-            outcome.append(None)
+            outcome.append((True, None))
         except GatedRepoError:
-            outcome.append(None)  # it exists; the download says what access it needs
+            outcome.append((True, None))  # it exists; the download says what access it needs
         except RepositoryNotFoundError:
-            outcome.append("not found on the Hugging Face hub (a private model needs HF_TOKEN)")
-        except Exception as error:  # noqa: BLE001 (whatever the network raised: hyp only reports it)
-            outcome.append(str(error).splitlines()[0][:160] or type(error).__name__)
+            outcome.append((True, "not found on the Hugging Face hub (a private model needs HF_TOKEN)"))
+        except Exception as error:  # whatever the network raised: hyp only reports it
+            outcome.append((False, (str(error).splitlines() or [type(error).__name__])[0][:160]))
 
     # A thread bounds name resolution too, which no socket timeout covers.
     asker = threading.Thread(target=ask, daemon=True)
     asker.start()
     asker.join(HUB_TIMEOUT_S + 1)
-    return outcome[0] if outcome else f"no answer in {HUB_TIMEOUT_S:g} s"
+    return outcome[0] if outcome else (False, f"no answer in {HUB_TIMEOUT_S:g} s")
 
 
 def quiet_bitsandbytes() -> None:
     # On CPUs with AVX512-BF16 bitsandbytes looks for the optional `kernels` package at import and
     # warns that it is missing; its own kernel serves hyp, so there is nothing for a user to act on.
+    # peft imports bitsandbytes whenever it is installed, so 16-bit runs would show it too.
     import logging
 
     logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
@@ -165,6 +164,7 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
     require_bitsandbytes(quantization)
     path = resolve_model_dir(name, cache_dir)
     cache_only = is_hub_id(name) and check_hub_model(name)
+    quiet_bitsandbytes()  # before transformers or peft import it, which they do whenever it is installed
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -174,7 +174,6 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
     quiet_transformers()
     kwargs: dict = {"local_files_only": True} if cache_only else {}
     if quantization == "4bit":
-        quiet_bitsandbytes()
         device = 0 if torch.cuda.is_available() else "cpu"
         kwargs |= dict(quantization_config=build_quantization_config("4bit"), device_map={"": device},
                        dtype=torch.bfloat16)

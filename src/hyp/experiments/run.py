@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hyp import faults
+from hyp.builtin_tiny.build import user_cache  # builtin:tiny is built once per user, not per lab
 from hyp.errors import BadInput
 from hyp.experiments import data as datamod
 from hyp.experiments.overrides import apply_overrides, apply_values
@@ -23,6 +24,7 @@ from hyp.experiments.scoring import Scorers, flags_tag
 from hyp.experiments.vocabulary import lab_scorers
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
+from hyp.progress import Ticker, bars_wanted, stderr_lines
 
 DEFAULT_MAX_REPLICATES = 10
 
@@ -176,19 +178,21 @@ def _run(lab: Lab, hid: str, p: PreparedRun, *, resume: bool, progress: bool, wr
         shutil.rmtree(workdir)
 
     with result_run(lab, p.registered, kind="run", tags=tags, params=experiment_params(hyp), supersede=supersede,
-                    reason=reason) as run:
+                    reason=reason) as run, stderr_lines(progress) as ticker:
         tracker, parent = run.tracker, run.run_id
-        dataset = dataset_record(lab, p)
-        tracker.log_dataset(parent, dataset)
+        datasets = dataset_records(lab, p)
+        for dataset in datasets:
+            tracker.log_dataset(parent, dataset)
         data = data_metrics(p)
         tracker.log_metrics(parent, data)
 
+        ticker.begin(f"{hid} base model: evaluating {len(p.suite.questions)} questions")
         base = _base_evaluation(lab, hyp, p.scorers)
-        tracker.log_metrics(parent, {"base_score": base.metrics["score"],
-                                     **{f"base.{k}": v for k, v in base.metrics.items() if "." not in k}})
+        # `base_score` only: the base model's other figures are in base_answers.json, not 15 more metrics.
+        tracker.log_metrics(parent, {"base_score": base.metrics["score"]})
         log_json(tracker, parent, "base_answers.json", base.answers)
 
-        children, per_replicate = [], []
+        children, per_replicate, curves = [], [], []
         child_tags = {**run.tags, "hyp.kind": "replicate"}
         for i in range(p.replicates):
             seed = hyp.experiment.training.seed + i
@@ -197,18 +201,26 @@ def _run(lab: Lab, hid: str, p: PreparedRun, *, resume: bool, progress: bool, wr
                 children.append(child)
                 run.verdict_runs.append(child)
                 tracker.log_params(child, {**experiment_params(hyp), "training.seed": seed})
-                tracker.log_dataset(child, dataset)
-                metrics = train_and_evaluate(lab, tracker, child, p, seed, workdir / f"r{i}", resume, progress)
+                for dataset in datasets:
+                    tracker.log_dataset(child, dataset)
+                curves.append({})
+                metrics = train_and_evaluate(lab, tracker, child, p, seed, workdir / f"r{i}", resume, progress,
+                                             ticker=ticker, label=f"{hid}-r{i}", curves=curves[-1])
                 tracker.log_metrics(child, {**data, "base_score": base.metrics["score"], **metrics})
                 per_replicate.append(metrics)
             if until is not None and _decided(p, run, per_replicate, until):
                 break
+        ticker.quiet()
         if until is not None:
             tracker.set_tags(parent, {"hyp.until_decided": json.dumps(
                 {"max_replicates": until.looks, "level": until.level, "replicates": len(children),
                  "decided": _decided(p, run, per_replicate, until)})})
         summary = _mean(per_replicate)
-        tracker.log_metrics(parent, summary)
+        # The run people open gets the score and the loss curves; the per-question scores stay on the
+        # replicates (the verdict's units) and on each answer's trace, where the UI shows them by answer.
+        tracker.log_metrics(parent, {k: v for k, v in summary.items() if not per_question(k, p.suite)})
+        for key, points in _mean_curves(curves).items():
+            tracker.log_metric_history(parent, key, [(s, v) for s, v, _ in points], [t for _, _, t in points])
 
     report = None
     if write_report:
@@ -232,36 +244,76 @@ def _base_evaluation(lab: Lab, hyp: Hypothesis, scorers: Scorers):
     from hyp.experiments.evaluation import evaluate
     from hyp.experiments.models import load_model_and_tokenizer, model_source
 
-    model, tokenizer = load_model_and_tokenizer(model_source(hyp.experiment.model.name, lab.root), lab.state_dir,
+    model, tokenizer = load_model_and_tokenizer(model_source(hyp.experiment.model.name, lab.root), user_cache(),
                                                 hyp.experiment.model.quantization)
     result = evaluate(model, tokenizer, scorers, hyp.experiment.eval, seed=hyp.experiment.training.seed)
     del model
     return result
 
 
-def dataset_record(lab: Lab, p: PreparedRun):
-    """The mix as an MLflow dataset input, with the digest of its exact content."""
+# A row of the mix or the held-out set, as MLflow's dataset schema types it: the ShareGPT messages (as JSON
+# text), which file it came from (curated, synthetic, heldout), and its position there.
+CONVERSATION_COLUMNS = {"conversations": "string", "source": "string", "index": "long"}
+
+
+def dataset_records(lab: Lab, p: PreparedRun) -> list:
+    """MLflow dataset inputs, each with the digest of its exact content: the mix the model trains on
+    (both source files named, with the synthetic share asked and reached), and the held-out set
+    (context `evaluation`) when there is one."""
     from hyp.store.base import DatasetRecord
 
-    return DatasetRecord(name=f"{p.hypothesis.id}-mix", digest=p.mix.digest, rows=len(p.mix.examples),
-                         source=str(lab.root / p.hypothesis.experiment.dataset.curated.path))
+    ds = p.hypothesis.experiment.dataset
+    sources = {"curated": str(lab.root / ds.curated.path)}
+    if ds.synthetic and ds.synthetic.ratio > 0:
+        sources["synthetic"] = str(lab.root / ds.synthetic.path)
+    mix = DatasetRecord(name=f"{p.hypothesis.id}-mix", digest=p.mix.digest, rows=len(p.mix.examples),
+                        source=sources["curated"], sources=sources, columns=CONVERSATION_COLUMNS,
+                        profile={"curated": p.mix.curated_count, "synthetic": p.mix.synthetic_count,
+                                 **_synthetic_share(p)})
+    records = [mix]
+    if ds.heldout and p.heldout:
+        records.append(DatasetRecord(name=f"{p.hypothesis.id}-heldout", digest=datamod.digest(p.heldout),
+                                     rows=len(p.heldout), source=str(lab.root / ds.heldout.path),
+                                     context="evaluation", columns=CONVERSATION_COLUMNS,
+                                     profile={"dropped_as_repeats_of_training": p.heldout_dropped}))
+    return records
+
+
+def _synthetic_share(p: PreparedRun) -> dict[str, float]:
+    synthetic = p.hypothesis.experiment.dataset.synthetic
+    if synthetic is None or synthetic.ratio <= 0:
+        return {}
+    return {"synthetic_ratio_asked": synthetic.ratio, "synthetic_ratio_achieved": round(p.mix.achieved_ratio, 4),
+            "synthetic_requested": p.mix.synthetic_requested}
 
 
 def data_metrics(p: PreparedRun) -> dict[str, float]:
     metrics = {"dataset.size": len(p.mix.examples), "dataset.curated": p.mix.curated_count,
                "dataset.synthetic": p.mix.synthetic_count, "dataset.duplicates_removed": p.mix.duplicates_removed,
                **p.lint_counts}
+    share = _synthetic_share(p)
+    if share:
+        # The asked ratio is the `dataset.synthetic.ratio` param; a synthetic file too short for it caps
+        # the mix (two ratios above the cap train on the same data), which this makes visible beside it.
+        metrics |= {"dataset.synthetic_ratio_achieved": share["synthetic_ratio_achieved"],
+                    "dataset.synthetic_requested": share["synthetic_requested"]}
     if p.hypothesis.experiment.dataset.heldout:
         metrics |= {"dataset.heldout": len(p.heldout), "dataset.heldout_dropped": p.heldout_dropped}
     return metrics
 
 
 def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int, workdir: Path, resume: bool,
-                       progress: bool, on_epoch: Callable[[int, dict], None] | None = None) -> dict[str, float]:
+                       progress: bool, on_epoch: Callable[[int, dict], None] | None = None, *,
+                       ticker: Ticker | None = None, label: str = "", curves: dict | None = None) -> dict[str, float]:
     """Train one replicate (or sweep trial) into run_id, evaluate it, and return its metrics.
 
     `on_epoch` sees each epoch's losses after they are logged; a sweep trial reports them to the
-    pruner there, and may raise to stop training.
+    pruner there, and may raise to stop training. `ticker` hears how training and evaluation go (where
+    no bar shows it); `curves` receives the loss curves as logged: key -> [(step, value, ms)].
+
+    `train_loss` is logged per optimizer step; `eval_loss` and `epoch` at the last step of each epoch, so
+    MLflow draws the two losses on one step axis (and `epoch` says where each epoch ended). Every point
+    carries the time it was measured.
     """
     from hyp.experiments.evaluation import evaluate
     from hyp.experiments.models import model_source
@@ -269,33 +321,55 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
     from hyp.store.base import log_json
 
     hyp = p.hypothesis
+    ticker = ticker or Ticker(None)
+    bars = bars_wanted(progress)
+    epochs = hyp.experiment.training.epochs
+    curves = {} if curves is None else curves
     # Step metrics are buffered and sent once per epoch: one SQLite write per step would cost more
     # than the step itself on a tiny model.
-    buffer: list[tuple[int, float]] = []
+    buffer: list[tuple[int, float, int]] = []
+    where = {"step": 0, "epoch": 1}
 
     def on_step(step: int, metrics: dict) -> None:
-        buffer.append((step, metrics["train_loss"]))
+        buffer.append((step, metrics["train_loss"], _now_ms()))
+        where["step"] = step
+        if not bars:
+            ticker.update(f"{label}: training epoch {where['epoch']}/{epochs} · step {step} · "
+                          f"loss {metrics['train_loss']:.3f}")
         faults.reached("training")
+
+    def log(key: str, points: list[tuple[int, float, int]]) -> None:
+        tracker.log_metric_history(run_id, key, [(s, v) for s, v, _ in points], [t for _, _, t in points])
+        curves.setdefault(key, []).extend(points)
 
     def flush() -> None:
         if buffer:
-            tracker.log_metric_history(run_id, "train_loss", list(buffer))
+            log("train_loss", list(buffer))
             buffer.clear()
 
     def logged_epoch(epoch: int, metrics: dict) -> None:
         flush()
+        now = _now_ms()
         if "eval_loss" in metrics:
-            tracker.log_metric_history(run_id, "eval_loss", [(epoch, metrics["eval_loss"])])
+            log("eval_loss", [(where["step"], metrics["eval_loss"], now)])
+        log("epoch", [(where["step"], float(epoch), now)])
+        where["epoch"] = epoch + 1
         if on_epoch is not None:
             on_epoch(epoch, metrics)
 
     model = model_source(hyp.experiment.model.name, lab.root)
-    result = train(model, training_config(hyp, seed), p.conversations, workdir, lab.state_dir,
+    if bars:
+        ticker.quiet()
+    else:
+        ticker.begin(f"{label}: training {len(p.conversations)} examples × {epochs} epochs")
+    result = train(model, training_config(hyp, seed), p.conversations, workdir, user_cache(),
                    eval_conversations=p.eval_conversations, on_step=on_step, on_epoch=logged_epoch, resume=resume,
-                   progress=progress)
+                   progress=bars)
     flush()
     faults.reached("evaluation")
+    ticker.begin(f"{label}: evaluating {len(p.suite.questions)} questions × {hyp.experiment.eval.samples} sample(s)")
     evaluation = evaluate(result.model, result.tokenizer, p.scorers, hyp.experiment.eval, seed=seed)
+    ticker.begin(f"{label}: logging answers, traces and the adapter")
     for warning in evaluation.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     # Each answer is a trace in MLflow's trace view too, with its scores as assessments (SPEC §6).
@@ -320,6 +394,31 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
         metrics["peak_vram_gb"] = result.peak_vram_gb
         metrics["peak_vram_reserved_gb"] = result.peak_vram_reserved_gb
     return metrics
+
+
+def per_question(key: str, suite: EvalSuite) -> bool:
+    """Whether `key` is one question's figure (`Q1.total`, `rubric.Q1.agent`, `Q1.perplexity`)."""
+    ids = {q.id for q in suite.questions}
+    return any(part in ids for part in key.split(".")[:-1])
+
+
+def _mean_curves(curves: list[dict]) -> dict[str, list[tuple[int, float, int]]]:
+    """The replicates' curves averaged per step (replicates share their steps), each point at the first
+    replicate's time."""
+    out = {}
+    for key in sorted(set().union(*curves)) if curves else []:
+        by_step: dict[int, list[tuple[float, int]]] = {}
+        for c in curves:
+            for step, value, stamp in c.get(key, []):
+                by_step.setdefault(step, []).append((value, stamp))
+        out[key] = [(s, sum(v for v, _ in vs) / len(vs), vs[0][1]) for s, vs in sorted(by_step.items())]
+    return out
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
 
 
 def _mean(rows: list[dict[str, float]]) -> dict[str, float]:

@@ -21,9 +21,9 @@ EVALUATION = ("score", "points", "points_max", *(f"{c}_points" for c in CRITERIA
               "template_leaks", "hallucinations", "flagged_responses", "perplexity", "rouge_l")
 TRAINING = ("train_loss", "eval_loss", "final_train_loss", "final_eval_loss", "train_seconds",
             "train_tokens_per_second", "peak_rss_gb", "peak_vram_gb", "peak_vram_reserved_gb", "eval_seconds",
-            "scoring_seconds", "base_score")
+            "scoring_seconds", "base_score", "epoch")
 DATA = ("dataset.size", "dataset.curated", "dataset.synthetic", "dataset.duplicates_removed", "dataset.heldout",
-        "dataset.heldout_dropped")
+        "dataset.heldout_dropped", "dataset.synthetic_ratio_achieved", "dataset.synthetic_requested")
 PER_QUESTION = (*CRITERIA, "total", "perplexity", "rouge_l")
 # `rubric.score` (the rubric beside a judge), `auto.score` (the rubric beside hand scores), `base.score`.
 SCORED_AS = ("rubric.", "auto.", "base.")

@@ -124,7 +124,8 @@ def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str
         from ruamel.yaml.comments import CommentedMap
 
         for key, value in applied.items():
-            set_dotted(data, key, value, new=CommentedMap)
+            # A sampler's 0.0017762736670118092 is written as 0.00177627: what a person would write.
+            set_dotted(data, key, float(f"{value:.6g}") if isinstance(value, float) else value, new=CommentedMap)
             rationale[key.removeprefix("experiment.")] = why
         if applied:
             data["rationale"] = rationale
@@ -132,13 +133,27 @@ def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str
         for plan in ("on_failure", "on_success"):
             if plan in data:
                 del data[plan]
+        # A new version, and a statement flagged as the parent's: the claim is what a person must rewrite.
+        data["version"] = _next_version(parent_hyp.version, hid)
+        data.yaml_set_comment_before_after_key(
+            "statement", before=f"copied from {parent}: rewrite it to say what {hid} claims, before results lock it")
     buf = io.StringIO()
     y.dump(data, buf)
-    text = buf.getvalue()
+    text = "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
     doc = parse_yaml(text, target)
     _check(doc)
     write_atomic(target, text)
     return target
+
+
+def _next_version(version: str | None, hid: str) -> str:
+    """v2.4 -> v2.5; a label without a trailing number gets the new id appended."""
+    import re
+
+    if not version:
+        return f"v-{hid}"
+    m = re.search(r"(\d+)$", version)
+    return f"{version[: m.start()]}{int(m.group(1)) + 1}" if m else f"{version}-{hid}"
 
 
 def _expect_score(data, expected) -> None:

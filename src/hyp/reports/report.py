@@ -22,7 +22,7 @@ from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.params import flatten
 from hyp.reports.evidence import answers_shown, attempts, gain, interval_text, more_runs_text, scorers_of, untrusted
-from hyp.reports.summary import fmt_metric, fmt_score, heldout, missed, next_step
+from hyp.reports.summary import by_epoch, fmt_metric, fmt_score, heldout, missed, next_step
 from hyp.results.judged import Judged, judge
 from hyp.store.base import RunRecord
 from hyp.store.secrets import redact
@@ -72,7 +72,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
         by_id = {r.run_id: r for r in runs}
         loss = {by_id[c].name: tracker.metric_history(c, "train_loss")
                 for c in judged.results.child_run_ids if c in by_id}
-        eval_loss = {by_id[c].name: tracker.metric_history(c, "eval_loss")
+        eval_loss = {by_id[c].name: by_epoch(tracker.metric_history(c, "eval_loss"), tracker.metric_history(c, "epoch"))
                      for c in judged.results.child_run_ids if c in by_id}
         units = judged.results.child_run_ids or ([judged.results.result_run_id] if judged.results.result_run_id else [])
         # What was drawn and logged is keyed by content, not by the store: it stays valid.
@@ -174,7 +174,8 @@ def _sweep(hyp, runs) -> dict | None:
             states[t.status.lower()] = states.get(t.status.lower(), 0) + 1
     best = None
     if "hyp.best_trial" in sweep.tags:
-        best = {"trial": sweep.tags["hyp.best_trial"], "value": sweep.metrics.get(f"best.{metric}"),
+        value = sweep.metrics.get(metric, sweep.metrics.get(f"best.{metric}"))  # `best.` before issue 19
+        best = {"trial": sweep.tags["hyp.best_trial"], "value": value,
                 "params": json.loads(sweep.tags.get("hyp.best_params", "{}"))}
     return {
         "run_id": sweep.run_id, "metric": metric, "direction": direction, "trials": len(trials), "states": states,

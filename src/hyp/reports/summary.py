@@ -83,6 +83,15 @@ def _closest(options, goal):
     return max(options, key=reach)
 
 
+def by_epoch(points: list[tuple[int, float]], epochs: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """A per-epoch metric logged at the last step of each epoch, as (epoch, value): `epochs` is the run's
+    `epoch` history at those steps. Runs from before issue 19 logged it by epoch and have no `epoch` history."""
+    if not epochs:
+        return list(points)
+    at = dict(epochs)
+    return [(int(at[step]), value) for step, value in points if step in at]
+
+
 def heldout(histories: dict[str, list[tuple[int, float]]]) -> dict | None:
     """The held-out loss per epoch (first replicate): its best epoch, and a warning when it rose since."""
     points = next((sorted(p) for _, p in sorted(histories.items()) if p), None)

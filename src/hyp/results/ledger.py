@@ -54,7 +54,10 @@ def check_lock(lab: Lab, tracker, hyp: Hypothesis) -> tuple[LockState, Results]:
 
 
 def result_tags(lab: Lab, hyp: Hypothesis, kind: str) -> dict[str, str]:
-    tags = {"hyp.kind": kind, "hyp.lock": sha256(locked_content(hyp, lab.lock_inputs(hyp)))}
+    from hyp.store.base import source_tags
+
+    tags = {"hyp.kind": kind, "hyp.lock": sha256(locked_content(hyp, lab.lock_inputs(hyp))),
+            **source_tags(lab.root, f"hypotheses/{hyp.id}.yaml")}
     if hyp.parent:
         tags["hyp.parent"] = hyp.parent
     if hyp.version:

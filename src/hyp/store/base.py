@@ -36,7 +36,10 @@ class DatasetRecord:
     digest: str  # sha256 of the exact content
     source: str  # where it came from (a path or URI)
     rows: int
-    context: str = "training"
+    context: str = "training"  # or "evaluation" (a held-out set)
+    sources: dict[str, str] = field(default_factory=dict)  # every file it was drawn from, by role
+    columns: dict[str, str] = field(default_factory=dict)  # column -> MLflow type (string, long...): the schema
+    profile: dict[str, object] = field(default_factory=dict)  # counts shown beside rows and digest
 
 
 class Tracker(ABC):
@@ -51,7 +54,9 @@ class Tracker(ABC):
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None: ...
 
     @abstractmethod
-    def log_metric_history(self, run_id: str, key: str, points: list[tuple[int, float]]) -> None: ...
+    def log_metric_history(self, run_id: str, key: str, points: list[tuple[int, float]],
+                           timestamps: list[int] | None = None) -> None:
+        """(step, value) points; `timestamps` (ms since epoch, one per point) say when each was measured."""
 
     @abstractmethod
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
@@ -90,9 +95,41 @@ class Tracker(ABC):
         """Hand-given points on an answer's trace, beside the rubric's."""
 
 
+OWNER_TAGS = ("hyp.pid", "hyp.host", "hyp.proc_start")
+
+
 def process_tags() -> dict[str, str]:
-    """Who owns a run while it is RUNNING, so a later command can tell it was orphaned."""
-    return {"hyp.pid": str(os.getpid()), "hyp.host": socket.gethostname(), "hyp.proc_start": process_start(os.getpid())}
+    """Who owns a run while it is RUNNING, so a later command can tell it was orphaned (`end_run` removes them)."""
+    return dict(zip(OWNER_TAGS, (str(os.getpid()), socket.gethostname(), process_start(os.getpid())), strict=True))
+
+
+def user_name() -> str:
+    """The login name, for `mlflow.user` (what MLflow's own fluent API records)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return "unknown"
+
+
+def source_tags(root: Path, hypothesis_file: str) -> dict[str, str]:
+    """MLflow's standard source tags for a run of a lab: the hypothesis file as the run's source (the UI's
+    Source column), and the lab's git commit and branch when the lab is in a git repository."""
+    import subprocess
+
+    tags = {"mlflow.source.name": hypothesis_file, "mlflow.source.type": "LOCAL"}
+    try:
+        found = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
+                               capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return tags
+    lines = found.stdout.split()
+    if found.returncode == 0 and len(lines) == 2:
+        tags["mlflow.source.git.commit"] = lines[0]
+        if lines[1] != "HEAD":  # a detached head has no branch
+            tags["mlflow.source.git.branch"] = lines[1]
+    return tags
 
 
 def process_start(pid: int) -> str:

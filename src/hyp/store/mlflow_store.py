@@ -10,11 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hyp.errors import BadInput
-from hyp.store.base import DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags
+from hyp.store.base import OWNER_TAGS, DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags, user_name
 from hyp.store.secrets import TEXT_SUFFIXES, has_secret, redact
 from hyp.store.sqlite_reader import SqliteReader, sqlite_path
 
 MAX_PARAM = 6000  # MLflow rejects longer param values; longer ones are shortened with a hash
+# The experiment's kind for the MLflow UI: without it, an experiment holding traces (every answer is one)
+# opens its runs in GenAI mode (Evaluations, Judges). "finetuning" is one of the kinds MLflow 3 accepts
+# (ExperimentKind in its UI: genai_development, custom_model_development, finetuning, regression, ...),
+# and opens the machine-learning views: runs, model metrics, compare.
+EXPERIMENT_KIND, FINETUNING = "mlflow.experimentKind", "finetuning"
 
 
 def _param_value(text: str) -> str:
@@ -74,10 +79,13 @@ class MlflowTracker(Tracker):
     def _experiment(self, name: str, artifact_root: Path | None) -> str:
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:
+            if EXPERIMENT_KIND not in exp.tags:  # an experiment made before issue 19, or by hand
+                self.client.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND, FINETUNING)
             return exp.experiment_id
         location = artifact_root.resolve().as_uri() if artifact_root else None
         try:
-            return self.client.create_experiment(name, artifact_location=location)
+            return self.client.create_experiment(name, artifact_location=location,
+                                                 tags={EXPERIMENT_KIND: FINETUNING})
         except Exception:
             exp = self.client.get_experiment_by_name(name)  # another process created it first
             if exp is None:
@@ -87,7 +95,8 @@ class MlflowTracker(Tracker):
     # --- writing ---
     def start_run(self, *, hypothesis_id: str, kind: Kind, name: str, parent_run_id: str | None = None,
                   tags: dict[str, str] | None = None, description: str | None = None) -> str:
-        all_tags = {"hyp.id": hypothesis_id, "hyp.kind": kind, **process_tags(), **(tags or {})}
+        all_tags = {"hyp.id": hypothesis_id, "hyp.kind": kind, "mlflow.user": user_name(), **process_tags(),
+                    **(tags or {})}
         if parent_run_id:
             all_tags["mlflow.parentRunId"] = parent_run_id
         if description:
@@ -120,11 +129,13 @@ class MlflowTracker(Tracker):
         for i in range(0, len(items), 1000):
             self.client.log_batch(run_id, metrics=items[i : i + 1000])
 
-    def log_metric_history(self, run_id: str, key: str, points: list[tuple[int, float]]) -> None:
+    def log_metric_history(self, run_id: str, key: str, points: list[tuple[int, float]],
+                           timestamps: list[int] | None = None) -> None:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        items = [Metric(key, float(v), now, int(s)) for s, v in points]
+        stamps = timestamps if timestamps is not None else [now] * len(points)
+        items = [Metric(key, float(v), int(t), int(s)) for (s, v), t in zip(points, stamps, strict=True)]
         for i in range(0, len(items), 1000):
             self.client.log_batch(run_id, metrics=items[i : i + 1000])
 
@@ -164,16 +175,27 @@ class MlflowTracker(Tracker):
         from mlflow.entities import Dataset as DatasetEntity
         from mlflow.entities import DatasetInput, InputTag
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": both are local files
+        def uri(path: str) -> str:
             # MLflow keeps the source in its `datasets` table, beyond set_tags' redaction: a lab under a
             # folder named after a token must not put the token there.
-            source = resolve_dataset_source(redact(Path(dataset.source).resolve().as_uri()))
+            return redact(Path(path).resolve().as_uri())
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": both are local files
+            source = resolve_dataset_source(uri(dataset.source))
         # MLflow's digest column is short; the full sha256 is kept in the dataset's profile and tags.
         meta = MetaDataset(source, name=dataset.name, digest=dataset.digest[:16])
         base = meta._to_mlflow_entity()
-        profile = json.dumps({"rows": dataset.rows, "sha256": dataset.digest})
-        entity = DatasetEntity(base.name, base.digest, base.source_type, base.source, base.schema, profile)
+        source_json = base.source
+        if len(dataset.sources) > 1:
+            # A local source is one `uri`; MLflow's readers ignore other keys, so every file the mix was
+            # drawn from is listed beside it by role ("curated", "synthetic").
+            source_json = json.dumps({**json.loads(base.source), **{k: uri(v) for k, v in dataset.sources.items()}})
+        profile = json.dumps({"rows": dataset.rows, **dataset.profile, "sha256": dataset.digest,
+                              **({"sources": {k: Path(v).name for k, v in dataset.sources.items()}}
+                                 if dataset.sources else {})}, default=str)
+        entity = DatasetEntity(base.name, base.digest, base.source_type, source_json, _schema(dataset.columns),
+                               profile)
         self.client.log_inputs(run_id, [DatasetInput(entity, [InputTag("mlflow.data.context", dataset.context)])])
 
     def download_artifact(self, run_id: str, path: str, dest: Path) -> Path | None:
@@ -191,6 +213,14 @@ class MlflowTracker(Tracker):
 
     def end_run(self, run_id: str, status: Status = "FINISHED") -> None:
         self.client.set_terminated(run_id, status)
+        # The owner tags matter only while a run is RUNNING (to tell an orphan); on an ended run they
+        # would be noise in every runs table and compare view. Removed after the status, so a process
+        # killed in between leaves a KILLED-able run, never a RUNNING one without its owner.
+        for key in OWNER_TAGS:
+            try:
+                self.client.delete_tag(run_id, key)
+            except Exception:
+                pass  # never set (a run made elsewhere) or already removed
 
     def log_answer_traces(self, run_id: str, answers: list[dict]) -> list[str]:
         from hyp.store.traces import log_answer_traces
@@ -235,6 +265,14 @@ class MlflowTracker(Tracker):
         if self.reader is not None:
             return self.reader.metric_history(run_id, key)
         return [(m.step, m.value) for m in self.client.get_metric_history(run_id, key)]
+
+
+def _schema(columns: dict[str, str]) -> str | None:
+    """MLflow's column-spec schema (what its UI shows as the dataset's schema): name and type per column."""
+    if not columns:
+        return None
+    return json.dumps({"mlflow_colspec": [{"type": kind, "name": name, "required": True}
+                                          for name, kind in columns.items()]})
 
 
 @contextmanager

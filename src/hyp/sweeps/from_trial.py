@@ -6,6 +6,7 @@ from typing import Any
 
 from hyp.errors import BadInput
 from hyp.hypotheses.lab import Lab
+from hyp.sweeps.space import space_key
 
 
 def trial_changes(lab: Lab, ref: str) -> tuple[str, dict[str, Any]]:
@@ -34,11 +35,11 @@ def trial_changes(lab: Lab, ref: str) -> tuple[str, dict[str, Any]]:
     if trial is None:
         have = f"0–{len(trials) - 1}" if trials else "none"
         raise BadInput(f"--from-trial {ref}: study {name!r} has no trial {number} (trials: {have})")
-    if trial.state.name != "COMPLETE":
-        raise BadInput(f"--from-trial {ref}: trial {number} is {trial.state.name}; only a complete trial's "
-                       f"values are known to train")
     if any(v > 0 for v in trial.constraints.values()):
         why = trial.user_attrs.get("infeasible", "over the VRAM limit")
         raise BadInput(f"--from-trial {ref}: trial {number} is infeasible ({why})")
+    if trial.state.name != "COMPLETE":
+        raise BadInput(f"--from-trial {ref}: trial {number} is {trial.state.name}; only a complete trial's "
+                       f"values are known to train")
     source = storage.get_study_user_attrs(study_id).get(ATTR_HYPOTHESIS) or name
-    return source, dict(trial.params)
+    return source, {space_key(k): v for k, v in trial.params.items()}

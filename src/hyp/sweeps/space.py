@@ -1,7 +1,8 @@
 """The search space of a `sweep:` block: checking it against the experiment, sampling it, applying it.
 
-A parameter is named by its full dotted path (`experiment.training.epochs`) in Optuna too, so a
-study read with plain Optuna or optuna-dashboard says what each value changed.
+The sweep block names a parameter by its full dotted path (`experiment.training.epochs`, as `--set`
+and `on_failure` do); in Optuna it is named as its MLflow param is (`training.epochs`, SPEC §6), so
+optuna-dashboard, `hyp.best_params` and the MLflow runs table show the same names.
 """
 
 from __future__ import annotations
@@ -49,17 +50,29 @@ def _extremes(param: SearchParam) -> list[Any]:
     return [float(param.low), float(param.high)]
 
 
+def param_name(key: str) -> str:
+    """The Optuna (and MLflow) name of the sweep block's `key`: `experiment.training.epochs` -> `training.epochs`."""
+    return key.removeprefix(PREFIX)
+
+
+def space_key(name: str) -> str:
+    """The sweep block's key for an Optuna param name (a study from before issue 19 used the full path)."""
+    return name if name.startswith(PREFIX) else PREFIX + name
+
+
 def sample(trial, space: dict[str, SearchParam]) -> dict[str, Any]:
-    """The trial's values, suggested by its sampler (or the stored ones when the trial is a retry)."""
+    """The trial's values by the sweep block's keys, suggested by its sampler (or the stored ones when the
+    trial is a retry)."""
     values = {}
     for key, p in space.items():
+        name = param_name(key)
         if p.type == "int":
             step = int(p.step) if p.step else 1
-            values[key] = trial.suggest_int(key, int(p.low), int(p.high), step=step, log=p.log)
+            values[key] = trial.suggest_int(name, int(p.low), int(p.high), step=step, log=p.log)
         elif p.type == "float":
-            values[key] = trial.suggest_float(key, float(p.low), float(p.high), step=p.step, log=p.log)
+            values[key] = trial.suggest_float(name, float(p.low), float(p.high), step=p.step, log=p.log)
         else:
-            values[key] = trial.suggest_categorical(key, list(p.choices))
+            values[key] = trial.suggest_categorical(name, list(p.choices))
     return values
 
 

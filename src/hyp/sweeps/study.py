@@ -40,6 +40,16 @@ ATTR_OBJECTIVE = "hyp.objective"
 ATTR_INTERMEDIATE = "hyp.intermediate"
 
 
+def sweep_run_name(hid: str, study: str) -> str:
+    """`H004-sweep`, or `H004-sweep-tight` for study `tight`: names that differ between studies."""
+    return f"{hid}-sweep" if study == hid else f"{hid}-sweep-{study}"
+
+
+def trial_run_name(hid: str, study: str, number: int) -> str:
+    """`H004-t3`, or `H004-tight-t3`: trial 3 of another study is another run."""
+    return f"{hid}-t{number}" if study == hid else f"{hid}-{study}-t{number}"
+
+
 def heartbeat_settings() -> tuple[int, int]:
     raw = os.environ.get("HYP_SWEEP_HEARTBEAT")
     if not raw:
@@ -139,6 +149,9 @@ def open_study(storage, name: str, hyp: Hypothesis, *, sampler=None, pruner=None
     with quiet_optuna():
         study = optuna.create_study(storage=storage, study_name=name, direction=objective.direction,
                                     sampler=sampler, pruner=pruner, load_if_exists=True)
+    with quiet_optuna():
+        if not study.metric_names:  # optuna-dashboard names the objective axis after it ("Objective 0" without)
+            study.set_metric_names([objective.metric])
     if ATTR_HYPOTHESIS not in study.user_attrs:  # new, or made with plain Optuna (trials enqueued by hand)
         study.set_user_attr(ATTR_HYPOTHESIS, hyp.id)
         study.set_user_attr(ATTR_OBJECTIVE, f"{objective.direction} {objective.metric}")

@@ -60,7 +60,9 @@ class SweepSummary:
         out |= {"trial_epochs.spent": self.epochs_spent, "trial_epochs.saved_by_pruning": self.epochs_saved_by_pruning,
                 "trial_epochs.saved_by_estimate": self.epochs_saved_by_estimate}
         if self.best:
-            out[f"best.{self.metric}"] = self.best[0].value
+            # Under the objective's own name, so the sweep's row in the runs table shows the score the
+            # trials reached in the same column as the hypotheses' runs (`hyp.best_trial` says which).
+            out[self.metric] = self.best[0].value
         return out
 
 
@@ -89,8 +91,10 @@ def _row(t) -> TrialRow:
     attrs = t.user_attrs
     state = t.state.name
     infeasible = any(v > 0 for v in t.constraints.values())
-    if state == "COMPLETE":
-        kind = "infeasible" if infeasible else "complete"
+    if infeasible and state in ("COMPLETE", "PRUNED"):  # PRUNED since issue 19; COMPLETE in older studies
+        kind = "infeasible"
+    elif state == "COMPLETE":
+        kind = "complete"
     else:
         kind = {"PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}[state]
     value = t.value if state == "COMPLETE" and t.value is not None and math.isfinite(t.value) else None

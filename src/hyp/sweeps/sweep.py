@@ -20,8 +20,8 @@ from hyp import errors
 from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
 from hyp.store.secrets import redact
-from hyp.sweeps.space import check_space
-from hyp.sweeps.study import has_room, make_pruner, open_storage, open_study
+from hyp.sweeps.space import check_space, param_name
+from hyp.sweeps.study import has_room, make_pruner, open_storage, open_study, sweep_run_name
 from hyp.sweeps.summary import SweepSummary, sweep_summary
 from hyp.sweeps.worker import WorkerSpec, no_mlflow_telemetry, run_worker
 
@@ -57,15 +57,19 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
     from hyp.results.ledger import result_run
 
     tags = {"hyp.study": name, "hyp.storage": redact(url)}
+    # The registered values of the searched keys are ones no trial needs to have used: the sweep run
+    # leaves them out (its trials carry what each used), and `sweep.space` says what was searched.
+    searched = {param_name(k) for k in hyp.sweep.space}
     params = {
-        **experiment_params(hyp), "sweep.study": name, "sweep.trials": target, "sweep.workers": workers,
+        **{k: v for k, v in experiment_params(hyp).items() if k not in searched},
+        "sweep.study": name, "sweep.trials": target, "sweep.workers": workers,
         "sweep.pruner": hyp.sweep.pruner, "sweep.vram_limit_gb": limit,
         "sweep.objective": f"{hyp.sweep.objective.direction} {hyp.sweep.objective.metric}",
         "sweep.space": json.dumps(hyp.sweep.model_dump(mode="json")["space"]),
     }
     # A sweep takes the pre-registration lock like a run; its trials are not evidence, so it ends
     # with a refreshed index and no verdict tag.
-    with result_run(lab, hyp, kind="sweep", name=f"{hid}-sweep", tags=tags, params=params) as run:
+    with result_run(lab, hyp, kind="sweep", name=sweep_run_name(hid, name), tags=tags, params=params) as run:
         tracker, run_id = run.tracker, run.run_id
         done = len(optuna_study.trials)
         echo(f"{hid}: study {name!r} in {redact(url)} ({done} trial(s) so far), up to {target} trials, "

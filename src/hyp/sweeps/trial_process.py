@@ -32,6 +32,7 @@ class TrialSpec:
     workdir: str
     metric: str  # what is reported per epoch: eval_loss or epoch_train_loss
     threads: int  # CPU threads for torch: the machine's cores shared among the local workers
+    number: int = 0  # the trial's number in its study
 
 
 class Pruned(Exception):
@@ -71,8 +72,9 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
     import torch
     import tqdm
 
-    from hyp.experiments.run import data_metrics, dataset_record, prepare, train_and_evaluate
+    from hyp.experiments.run import data_metrics, dataset_records, prepare, train_and_evaluate
     from hyp.hypotheses.lab import Lab
+    from hyp.progress import Ticker
     from hyp.store import open_tracker
 
     # OMP_NUM_THREADS, when set, still caps the share: oversubscribed threads spin and slow down.
@@ -83,17 +85,27 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
     lab = Lab(Path(spec.lab_root))
     p = prepare(lab, spec.hid, replicates=1, values=spec.values)
     tracker = open_tracker(lab)
-    tracker.log_dataset(spec.run_id, dataset_record(lab, p))
+    for dataset in dataset_records(lab, p):
+        tracker.log_dataset(spec.run_id, dataset)
     data = data_metrics(p)
     tracker.log_metrics(spec.run_id, data)
+    sending = threading.Lock()  # the progress thread and the epoch reports share the pipe
+
+    def send(message: dict) -> None:
+        with sending:
+            conn.send(message)
 
     def report(epoch: int, metrics: dict) -> None:
-        conn.send({"type": "epoch", "epoch": epoch, "loss": metrics[spec.metric]})
+        send({"type": "epoch", "epoch": epoch, "loss": metrics[spec.metric]})
         if conn.recv():  # the worker's answer: prune?
             raise Pruned(epoch)
 
-    metrics = train_and_evaluate(lab, tracker, spec.run_id, p, p.hypothesis.experiment.training.seed,
-                                 Path(spec.workdir), resume=False, progress=False, on_epoch=report)
+    # Between "trial started" and "trial ended" (minutes on a loaded machine), a line every few seconds
+    # through the worker, which says it as its own (prefixed by worker when there are several).
+    with Ticker(lambda line: send({"type": "progress", "text": line})) as ticker:
+        metrics = train_and_evaluate(lab, tracker, spec.run_id, p, p.hypothesis.experiment.training.seed,
+                                     Path(spec.workdir), resume=False, progress=False, on_epoch=report,
+                                     ticker=ticker, label=f"trial {spec.number}")
     tracker.log_metrics(spec.run_id, metrics)
     return {**data, **metrics}
 

@@ -6,14 +6,18 @@ runs N workers on one study; with a PostgreSQL storage, workers on other machine
 
 How a trial ends, in Optuna and in its MLflow child run (whose `hyp.trial.state` tag names the row):
   complete     COMPLETE, feasible                     FINISHED
-  infeasible   COMPLETE with a constraint > 0         KILLED (not launched: estimate over the limit),
-               (value: the objective's worst unless   FAILED (out of memory), FINISHED (measured over);
-               it was measured)                       reason in `hyp.infeasible`
+  infeasible   PRUNED with a constraint > 0           KILLED, reason in `hyp.infeasible` (not launched:
+                                                      estimate over the limit; out of memory; measured over)
   pruned       PRUNED                                 KILLED, reason in `hyp.pruned`
   failed       FAIL, and the sweep stops              FAILED, error in `hyp.error`
   interrupted  FAIL (`hyp.stopped`), sweep stops      KILLED
   worker died  FAIL by heartbeat, retried as a new    KILLED by the worker that retries it
                trial with the same values
+
+An infeasible trial is one meaning in both tools: stopped by hyp on purpose, with no result the
+study may use, as a pruned trial is. COMPLETE would let optuna-dashboard crown it (its best-trial
+panel ignores constraints), FAIL would read as a crash and be replaced by a new trial; PRUNED keeps
+it counted, never best, and tells the sampler that region is worse than any completed trial.
 """
 
 from __future__ import annotations
@@ -45,10 +49,12 @@ from hyp.sweeps.study import (
     open_study,
     quiet_optuna,
     sampler_seed,
+    trial_run_name,
 )
 from hyp.sweeps.trial_process import PRELOAD, TrialSpec
 from hyp.vram import CUDA_CONTEXT_GB, estimate_hypothesis
 
+CONSTRAINTS_LIST = "constraints"  # optuna.study._constrained_optimization._CONSTRAINTS_KEY
 # An out-of-memory trial was estimated to fit, so it missed by an unknown amount: a small violation
 # ranks it, for the sampler, as nearly feasible — closer than any configuration refused by estimate.
 OOM_VIOLATION_GB = 0.01
@@ -104,6 +110,7 @@ def run_worker(spec: WorkerSpec, echo: Callable[[str], None]) -> list[TrialOutco
 class Worker:
     def __init__(self, spec: WorkerSpec, echo: Callable[[str], None]):
         from hyp.store import open_tracker
+        from hyp.store.base import source_tags
 
         self.spec, self.echo = spec, echo
         self.lab = Lab(Path(spec.lab_root))
@@ -116,6 +123,7 @@ class Worker:
         self.metric = intermediate_name(self.hyp)
         self.maximize = self.hyp.sweep.objective.direction == "maximize"
         self.run_id: str | None = None  # the MLflow run of the trial in progress
+        self.source = source_tags(self.lab.root, f"hypotheses/{spec.hid}.yaml")
 
     # --- the loop ------------------------------------------------------------------------------
     def run(self) -> list[TrialOutcome]:
@@ -177,12 +185,13 @@ class Worker:
         planned = hyp.experiment.training.epochs
         trial.set_user_attr("epochs_planned", planned)
         trial.set_user_attr("estimate_gb", round(estimate.vram_gb, 4))
-        tags = {"hyp.trial": str(n), "hyp.study": spec.study}
+        tags = {"hyp.trial": str(n), "hyp.study": spec.study, **self.source}
         retried = self.storage.get_trial_system_attrs(trial._trial_id).get("failed_trial")
         if retried is not None:
             tags["hyp.retry_of"] = str(retried)
             self._close_dead_attempt(trial, n)
-        self.run_id = self.tracker.start_run(hypothesis_id=spec.hid, kind="trial", name=f"{spec.hid}-t{n}",
+        self.run_id = self.tracker.start_run(hypothesis_id=spec.hid, kind="trial",
+                                             name=trial_run_name(spec.hid, spec.study, n),
                                              parent_run_id=spec.sweep_run_id, tags=tags)
         trial.set_user_attr("mlflow_run_id", self.run_id)
         self.tracker.log_params(self.run_id, experiment_params(hyp))
@@ -194,7 +203,7 @@ class Worker:
         if over > 0:
             reason = f"estimated {estimate.vram_gb:.2f} GB > limit {spec.vram_limit_gb:g} GB; not launched"
             trial.set_user_attr("launched", False)
-            return self._infeasible(trial, over, reason, planned, 0, "KILLED")
+            return self._infeasible(trial, over, reason, planned, 0)
 
         started = time.perf_counter()
         message, trained, last_loss = self._launch(trial, values, planned)
@@ -205,7 +214,7 @@ class Worker:
         if status == "complete":
             return self._complete(trial, message["metrics"], estimate.vram_gb, planned, seconds)
         if status == "pruned":
-            trial.set_constraint("vram_gb", over)
+            constrain(trial, over)
             with quiet_optuna():
                 self.study.tell(trial, state=_state("PRUNED"), skip_if_finished=True)
             reason = (f"pruned by the {self.hyp.sweep.pruner} pruner after epoch {trained} of {planned}: "
@@ -214,8 +223,7 @@ class Worker:
             self.echo(f"trial {n} pruned after epoch {trained}/{planned} ({self.metric} {last_loss:.4g})")
             return TrialOutcome(n, "pruned", None, planned, trained)
         if status == "oom":
-            return self._infeasible(trial, OOM_VIOLATION_GB, f"out of memory: {message['error']}", planned, trained,
-                                    "FAILED")
+            return self._infeasible(trial, OOM_VIOLATION_GB, f"out of memory: {message['error']}", planned, trained)
         if status == "interrupted":
             raise KeyboardInterrupt
         if status == "bad_input":  # the same for every trial: a file or value to fix, exit 2
@@ -240,7 +248,7 @@ class Worker:
         spec = TrialSpec(lab_root=str(self.lab.root), hid=self.spec.hid,
                          values={k: usable(k, v) for k, v in values.items()}, run_id=self.run_id,
                          workdir=str(workdir), metric=self.metric,
-                         threads=max(1, _cpus() // self.spec.workers))
+                         threads=max(1, _cpus() // self.spec.workers), number=trial.number)
         ours, theirs = ctx.Pipe()
         from hyp.sweeps import trial_process
 
@@ -254,6 +262,9 @@ class Worker:
                     message = ours.recv()
                 except EOFError:
                     return None, trained, last_loss
+                if message["type"] == "progress":
+                    self.echo(message["text"])
+                    continue
                 if message["type"] != "epoch":
                     return message, trained, last_loss
                 trained, last_loss = message["epoch"], message["loss"]
@@ -287,28 +298,25 @@ class Worker:
         used = measured + CUDA_CONTEXT_GB if measured is not None else estimate_gb
         if measured is not None:
             trial.set_user_attr("peak_vram_gb", round(used, 4))
-        trial.set_constraint("vram_gb", used - limit)
-        with quiet_optuna():
-            self.study.tell(trial, value, skip_if_finished=True)
-        self.tracker.log_metrics(self.run_id, {"objective": value})
         n = trial.number
         if used > limit:
-            reason = f"measured {used:.2f} GB > limit {limit:g} GB"
-            self._end_run("FINISHED", {"hyp.trial.state": "infeasible", "hyp.infeasible": reason})
-            self.echo(f"trial {n} infeasible: {reason} ({objective.metric} {value:.4g})")
-            return TrialOutcome(n, "infeasible", value, planned, planned)
+            # Its score stays on its MLflow run; the study must not take it for a usable result.
+            trial.set_user_attr(objective.metric, value)
+            reason = f"measured {used:.2f} GB > limit {limit:g} GB ({objective.metric} {value:.4g})"
+            return self._infeasible(trial, used - limit, reason, planned, planned)
+        constrain(trial, used - limit)
+        with quiet_optuna():
+            self.study.tell(trial, value, skip_if_finished=True)
         self._end_run("FINISHED", {"hyp.trial.state": "complete"})
         self.echo(f"trial {n} complete: {objective.metric} {value:.4g} · {planned} epochs · {seconds:.0f} s")
         return TrialOutcome(n, "complete", value, planned, planned)
 
-    def _infeasible(self, trial, violation: float, reason: str, planned: int, trained: int,
-                    mlflow_status: str) -> TrialOutcome:
-        trial.set_constraint("vram_gb", violation)
+    def _infeasible(self, trial, violation: float, reason: str, planned: int, trained: int) -> TrialOutcome:
+        constrain(trial, violation)
         trial.set_user_attr("infeasible", reason)
-        worst = float("-inf") if self.maximize else float("inf")
         with quiet_optuna():
-            self.study.tell(trial, worst, skip_if_finished=True)
-        self._end_run(mlflow_status, {"hyp.trial.state": "infeasible", "hyp.infeasible": reason})
+            self.study.tell(trial, state=_state("PRUNED"), skip_if_finished=True)
+        self._end_run("KILLED", {"hyp.trial.state": "infeasible", "hyp.infeasible": reason})
         self.echo(f"trial {trial.number} infeasible: {reason}")
         return TrialOutcome(trial.number, "infeasible", None, planned, trained)
 
@@ -326,6 +334,14 @@ class Worker:
         self.tracker.set_tags(self.run_id, tags)
         self.tracker.end_run(self.run_id, status)
         self.run_id = None
+
+
+def constrain(trial, violation: float) -> None:
+    """The VRAM constraint (GB over the limit; <= 0 fits) in both forms readers look for: Optuna 5's
+    named `constraints:vram_gb`, and the `constraints` list that Optuna's own constrained samplers
+    write and optuna-dashboard reads (it marks a trial infeasible from that list only)."""
+    trial.set_constraint("vram_gb", violation)
+    trial.storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_LIST, [violation])
 
 
 def _state(name: str):

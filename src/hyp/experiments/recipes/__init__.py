@@ -1,2 +1,2 @@
-"""Training recipes, one readable module per method: `lora` (LoRA on the CPU, QLoRA on CUDA) with its
+"""Training recipes, one readable module per method: `lora` (LoRA, and QLoRA on CUDA or the CPU) with its
 builder and checkpoints."""

@@ -17,6 +17,10 @@ def with_lora(model, config):
     """`model` with LoRA on every linear layer but the output head; under 4bit, prepared for k-bit
     training first (gradient checkpointing on). Seeds the adapter's initial weights from config.seed."""
     import torch
+
+    from hyp.experiments.models import quiet_bitsandbytes
+
+    quiet_bitsandbytes()
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     if config.quantization == "4bit":
