@@ -61,11 +61,18 @@ def test_written_files_get_the_mode_the_umask_gives_not_0600(tmp_path, mask, mod
 def test_nothing_is_written_over_a_device_a_fifo_a_directory_or_a_system_file(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    for target, why in [(Path("/dev/null"), "system file"), (Path("/proc/version"), "system file"),
-                        (fifo, "named pipe"), (tmp_path, "directory")]:
+    # Never written to, even to test: a regression would replace the machine's /dev/null.
+    assert "system file" in output_problem(Path("/dev/null")) and "system file" in output_problem(Path("/dev/full"))
+    for target, why in [(Path("/proc/version"), "system file"), (fifo, "named pipe"), (tmp_path, "directory")]:
         with pytest.raises(BadInput, match=why):
             write_atomic(target, "x")
-    assert stat.S_ISFIFO(fifo.stat().st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    if os.geteuid() == 0:  # a device node of our own (only root can make one)
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        with pytest.raises(BadInput, match="device"):
+            write_atomic(device, "x")
+        assert stat.S_ISCHR(device.stat().st_mode)
     link = tmp_path / "link.md"
     link.symlink_to(fifo)  # a symlink is judged by what it points to
     with pytest.raises(BadInput, match="named pipe"):

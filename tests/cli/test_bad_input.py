@@ -6,6 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,15 +21,17 @@ def snapshot(lab: Path) -> dict[str, str]:
     out = {}
     for path in sorted(lab.rglob("*")):
         rel = path.relative_to(lab).as_posix()
-        if (path.is_file() or path.is_fifo()) and rel not in (".hyp/parsed.json", ".hyp/index.json"):
-            if path.is_fifo():
-                out[rel] = "fifo"
+        if (path.is_file() or path.is_fifo() or path.is_char_device()) \
+                and rel not in (".hyp/parsed.json", ".hyp/index.json"):
+            if not path.is_file():
+                out[rel] = "fifo" if path.is_fifo() else "device"
                 continue
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
 FIFO = "<a named pipe nobody writes to>"  # reading one would wait forever
+DEVICE = "<a character device, like /dev/null>"  # never the real one: a regression would replace it
 
 
 def write(lab: Path, rel: str, content: str | bytes) -> None:
@@ -35,6 +40,10 @@ def write(lab: Path, rel: str, content: str | bytes) -> None:
     if content is FIFO:
         path.unlink(missing_ok=True)
         os.mkfifo(path)
+    elif content is DEVICE:
+        if os.geteuid() != 0:
+            pytest.skip("only root can make a device node")
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
     elif isinstance(content, bytes):
         path.write_bytes(content)
     else:
@@ -57,7 +66,7 @@ ISSUE_17 = [
     ("report -o: the store", {}, ["report", "H003", "-o", "{lab}/.hyp/mlflow.db"], "lab's own"),
     ("report -o: a FIFO", {"out.md": FIFO}, ["report", "H003", "-o", "{lab}/out.md"], "named pipe"),
     ("report -o: a directory", {"out/notes.txt": "mine"}, ["report", "H003", "-o", "{lab}/out"], "directory"),
-    ("report -o: a device", {}, ["report", "H003", "-o", "/dev/null"], "system file"),
+    ("report -o: a device", {"null": DEVICE}, ["report", "H003", "-o", "{lab}/null"], "is a device"),
     ("report -o: /proc", {}, ["report", "H003", "-o", "/proc/version"], "system file"),
     ("report -o: name too long", {}, ["report", "H003", "-o", "{lab}/" + "r" * 300 + ".md"], "too long"),
     # 2. --responses: one question pasted 8 times; a partial set
@@ -81,10 +90,6 @@ ISSUE_17 = [
     # 5. the held-out set checked up front like the others; FIFOs and devices named for what they are
     ("heldout: missing", {"hypotheses/H003.yaml": HELDOUT}, ["validate"],
      "heldout.path: file 'data/heldout.json' does"),
-    ("heldout: a FIFO", {"hypotheses/H003.yaml": HELDOUT, "data/heldout.json": FIFO}, ["run", "H003", "--dry-run"],
-     "heldout.path: file 'data/heldout.json' is a named pipe"),
-    ("heldout: /dev/zero", {"hypotheses/H003.yaml": HELDOUT.replace("data/heldout.json", "/dev/zero")},
-     ["run", "H003", "--dry-run"], "is a device"),
     ("curated: a FIFO", {"data/curated.json": FIFO}, ["validate"], "curated.path: file 'data/curated.json' is a named"),
     ("suite: a directory", {"hypotheses/H003.yaml": H003_YAML.replace("suite: evals/personality.yaml", "suite: evals")},
      ["validate"], "eval.suite: file 'evals' is a directory"),
@@ -97,8 +102,6 @@ ISSUE_17 = [
     ("a 250-digit id", {}, ["show", LONG_ID], "not a hypothesis id"),
     ("a 250-digit id, new", {}, ["new", LONG_ID], "not a hypothesis id"),
     ("a folder name past the file system's limit", {}, ["init", "{lab}/" + "x" * 300], "the file name is too long"),
-    ("--scores: /dev/zero", {}, ["record", "H003", "--scores", "/dev/zero"], "/dev/zero: is a device"),
-    ("--responses: a FIFO", {"r.json": FIFO}, ["record", "H003", "--responses", "{lab}/r.json"], "named pipe"),
     # 13. a typo in a failure plan's change, and a criterion on a metric no evaluation logs
     ("on_failure: a typo in a change", {"hypotheses/H003.yaml": H003_YAML.replace("experiment.training.epochs: 4",
                                                                                    "experiment.training.epoch: 4")},
@@ -189,9 +192,9 @@ TEMPLATES = [
 
 
 @pytest.mark.parametrize("what,template,names", TEMPLATES, ids=[t[0] for t in TEMPLATES])
-def test_a_broken_report_template_exits_2_with_one_line(tmp_path, monkeypatch, what, template, names):
+def test_a_broken_report_template_exits_2_with_one_line(tmp_path, monkeypatch, blank_store, what, template, names):
     """Issue 17, item 10. Only generated files may change (the plots are drawn before the text)."""
-    lab = make_lab(tmp_path / "lab")
+    lab = make_lab(tmp_path / "lab", store=blank_store)
     write(lab, "templates/report.md.j2", template)
     monkeypatch.chdir(lab)
     before = {k: v for k, v in snapshot(lab).items() if not k.startswith((".hyp/", "reports/"))}
@@ -221,3 +224,36 @@ def test_a_lab_with_a_hypothesis_nested_1000_deep_still_lists_the_others(tmp_pat
     assert result.code == 0, result.err
     assert [row["id"] for row in result.json] == ["H003"]
     assert "H009.yaml" in result.err and "nested more than" in result.err
+
+
+# Before the fix these hung (a FIFO nobody writes to) or read without end (/dev/zero): each runs in a
+# process of its own, with a deadline and a memory limit, so that a regression fails instead.
+BOUNDED = [
+    ("heldout: a FIFO", {"hypotheses/H003.yaml": HELDOUT, "data/heldout.json": FIFO}, ["run", "H003", "--dry-run"],
+     "heldout.path: file 'data/heldout.json' is a named pipe"),
+    ("heldout: /dev/zero", {"hypotheses/H003.yaml": HELDOUT.replace("data/heldout.json", "/dev/zero")},
+     ["run", "H003", "--dry-run"], "heldout.path: file '/dev/zero' is a device"),
+    ("--scores: /dev/zero", {}, ["record", "H003", "--scores", "/dev/zero"], "/dev/zero: is a device"),
+    ("--responses: a FIFO", {"r.json": FIFO}, ["record", "H003", "--responses", "{lab}/r.json"], "named pipe"),
+]
+
+
+def _bounded() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+
+@pytest.mark.parametrize("what,files,command,names", BOUNDED, ids=[c[0] for c in BOUNDED])
+def test_endless_or_blocking_input_is_refused_at_once(tmp_path, what, files, command, names):
+    """Issue 17, items 5 and 10."""
+    lab = make_lab(tmp_path / "lab")
+    for rel, content in files.items():
+        write(lab, rel, content)
+    before = snapshot(lab)
+    result = subprocess.run([sys.executable, "-m", "hyp", "--lab", str(lab), *[a.format(lab=lab) for a in command]],
+                            capture_output=True, text=True, timeout=120, preexec_fn=_bounded)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert names in result.stderr, result.stderr
+    assert snapshot(lab) == before

@@ -175,6 +175,54 @@ def test_a_plain_mlflow_client_sees_the_recorded_run(lab, verdict):
     assert "answers.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
 
 
+def test_runs_carry_mlflows_standard_tags_and_the_experiment_opens_as_fine_tuning(lab, verdict):
+    """Issue 19, items 2 and 8: what the MLflow UI's Source and User columns read, no owner tags left on
+    an ended run, and an experiment kind that opens the machine-learning views, not GenAI's."""
+    import getpass
+
+    from mlflow import MlflowClient
+
+    (run,) = mlflow_runs(lab, "H003")
+    tags = run.data.tags
+    assert tags["mlflow.user"] == getpass.getuser() == run.info.user_id
+    assert (tags["mlflow.source.name"], tags["mlflow.source.type"]) == ("hypotheses/H003.yaml", "LOCAL")
+    assert "mlflow.source.git.commit" not in tags  # this lab is not a git repository
+    assert not {"hyp.pid", "hyp.host", "hyp.proc_start"} & set(tags)  # they matter only while RUNNING
+    experiment = MlflowClient(tracking_uri=store_uri(lab)).get_experiment_by_name("registry-tests")
+    assert experiment.tags["mlflow.experimentKind"] == "finetuning"
+
+
+def test_a_lab_in_git_tags_its_runs_with_the_commit(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    git = ["git", "-C", str(lab), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for args in (["init", "-q", "-b", "main"], ["add", "hypotheses"], ["commit", "-q", "-m", "H003"]):
+        subprocess.run([*git, *args], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+
+    assert run_hyp("record", "H003", "--metric", "score=7", lab=lab).code == 0
+
+    (run,) = mlflow_runs(lab, "H003")
+    assert run.data.tags["mlflow.source.git.commit"] == head
+    assert run.data.tags["mlflow.source.git.branch"] == "main"
+
+
+def test_a_confirmed_verdict_says_what_it_does_not_cover_beside_it(lab):
+    """Issue 19, item 10: `--metric score=9.5` meets the primary criterion; the secondary and tertiary
+    have no data and the score prediction (8.8 to 9.2) was missed. The lines under CONFIRMED say so."""
+    r = run_hyp("record", "H007", "--metric", "score=9.5", lab=lab)
+
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("H007 ") and "CONFIRMED" in line)
+    below = lines[at + 1 : at + 4]
+    assert below[0] == ("! No data for 2 of 3 success criteria (secondary: agent_like_responses == 0; tertiary: "
+                        "truncated_responses <= 5): the verdict rests on the primary criterion alone.")
+    assert below[1].startswith("! 1 of 5 prediction(s) missed: Overall score: score between")
+    assert below[1].endswith("actual 9.5.")
+    assert below[2] == ("! No data for 4 of 5 prediction(s): Agent-like responses, Factual accuracy, "
+                        "Some personality, Hallucinations.")
+
+
 def test_the_statement_is_the_run_description(lab):
     note = mlflow_runs(lab, "H003")[0].data.tags["mlflow.note.content"]
     assert note.strip() == "A dataset of 67% curated and 33% synthetic conversations reaches 9/10 personality transfer."
@@ -219,30 +267,30 @@ def two_questions(lab, hid: str) -> None:
 
 
 def test_hand_scores_take_precedence_and_the_rubric_scores_are_kept_beside_them(lab):
-    two_questions(lab, "H006")
+    two_questions(lab, "H106")
     csv = lab / "with_responses.csv"
     csv.write_text("question,agent,factual,personality,complete,response\n"
                    'Q1,2,2,2,2,"João is the founder of Softtor; direct, TypeScript."\n'
                    'Q2,2,2,2,2,"Let me analyze. No idea."\n', encoding="utf-8")
-    assert run_hyp("record", "H006", "--scores", csv, lab=lab).code == 0
-    (run,) = mlflow_runs(lab, "H006")
+    assert run_hyp("record", "H106", "--scores", csv, lab=lab).code == 0
+    (run,) = mlflow_runs(lab, "H106")
     metrics = run.data.metrics
     assert metrics["score"] == 10.0  # the hand scores
     assert metrics["auto.score"] == pytest.approx(11 / 16 * 10, abs=1e-3)  # the rubric: 8 + 3 points
     assert metrics["agreement.agent"] == 0.5
     assert metrics["agreement.complete"] == 1.0
-    assert run_hyp("verdict", "H006", "--json", lab=lab).json["observations"]["score"]["estimate"] == 10.0
+    assert run_hyp("verdict", "H106", "--json", lab=lab).json["observations"]["score"]["estimate"] == 10.0
 
 
 def test_recorded_responses_are_scored_by_the_suite(lab):
-    two_questions(lab, "H007")
+    two_questions(lab, "H107")
     answers = lab / "answers.json"
     answers.write_text(json.dumps([
         {"question": "Q1", "response": "João is the founder of Softtor; direct, TypeScript."},
         {"question": "Q2", "response": "<|user|> Let me analyze"},
     ]), encoding="utf-8")
-    assert run_hyp("record", "H007", "--responses", answers, lab=lab).code == 0
-    obs = {k: v["estimate"] for k, v in run_hyp("verdict", "H007", "--json", lab=lab).json["observations"].items()}
+    assert run_hyp("record", "H107", "--responses", answers, lab=lab).code == 0
+    obs = {k: v["estimate"] for k, v in run_hyp("verdict", "H107", "--json", lab=lab).json["observations"].items()}
     assert (obs["points"], obs["points_max"]) == (10, 16)  # 8, and agent 1 + factual 0 + personality 0 + complete 1
     assert (obs["template_leaks"], obs["agent_like_responses"]) == (1, 1)
 

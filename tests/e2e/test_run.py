@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.slow
 SMALL = ["--set", "dataset.curated.select_top=24", "--set", "eval.max_new_tokens=12", "--set", "training.epochs=2"]
 
 
-def hyp(lab: Path, *args: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HYP_NO_PROGRESS": "1"}
+def hyp(lab: Path, *args: str, check: bool = False, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    env = env or {**os.environ, "HYP_NO_PROGRESS": "1"}
     proc = subprocess.run([sys.executable, "-m", "hyp", *args], cwd=lab, capture_output=True, text=True, env=env,
                           **kw)
     if check:
@@ -42,8 +43,16 @@ def runs(lab: Path, hid: str):
 
 
 def test_run_trains_evaluates_logs_and_reports(lab):
-    proc = hyp(lab, "run", "H004", "--replicates", "2", *SMALL, check=True)
+    # Output redirected, as `make demo > log` does: no bars, a line every few seconds (here 0.2 s).
+    env = {k: v for k, v in os.environ.items() if k != "HYP_NO_PROGRESS"} | {"HYP_PROGRESS_EVERY": "0.2"}
+    proc = hyp(lab, "run", "H004", "--replicates", "2", *SMALL, check=True, env=env)
     assert "Report:" in proc.stdout
+    assert re.search(r"^H004-r0: training epoch [12]/2 · step \d+ · loss [\d.]+ · \d+ s$", proc.stderr, re.M)
+    assert re.search(r"^H004 base model: evaluating 8 questions · \d+ s$", proc.stderr, re.M)
+    assert "\x1b[" not in proc.stderr  # no terminal codes in a log file
+    # builtin:tiny is built once per user ($HYP_CACHE_DIR: the test session's), never into the lab.
+    assert not (lab / ".hyp" / "models").exists()
+    assert (Path(os.environ["HYP_CACHE_DIR"]) / "models" / "builtin-tiny-v2" / "config.json").is_file()
     client, found = runs(lab, "H004")
     parents = [r for r in found if r.data.tags["hyp.kind"] == "run"]
     children = [r for r in found if r.data.tags["hyp.kind"] == "replicate"]
@@ -52,9 +61,14 @@ def test_run_trains_evaluates_logs_and_reports(lab):
     assert all(r.info.status == "FINISHED" for r in found)
     assert parent.info.run_name == "H004"
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}
-    for key in ("score", "base_score", "points", "agent_like_responses", "Q1.total", "dataset.size",
+    for key in ("score", "base_score", "points", "agent_like_responses", "dataset.size",
                 "final_train_loss", "train_seconds", "peak_rss_gb", "lint.template_token"):
         assert key in parent.data.metrics, key
+    # The run people open: the score and the loss curves; per-question scores live on the replicates (the
+    # verdict's units) and on each answer's trace; the base model is `base_score` alone.
+    assert not [k for k in parent.data.metrics if k.startswith(("Q", "base."))]
+    assert all(f"Q{q}.{c}" in c_.data.metrics for c_ in children for q in range(1, 9)
+               for c in ("agent", "factual", "personality", "complete", "total"))
     assert parent.data.params["training.epochs"] == "2"  # what actually ran
     deviations = json.loads(parent.data.tags["hyp.deviations"])
     assert {"key": "training.epochs", "registered": 20, "used": 2} in deviations
@@ -64,13 +78,25 @@ def test_run_trains_evaluates_logs_and_reports(lab):
     assert {c.data.params["training.seed"] for c in children} == {"0", "1"}
     history = client.get_metric_history(children[0].info.run_id, "train_loss")
     assert len(history) >= 2
-    # The held-out conversations give one eval_loss per epoch, and none of them was trained on.
+    # The held-out conversations give one eval_loss per epoch, and none of them was trained on; it is
+    # logged at the last step of its epoch, on train_loss's step axis, and `epoch` says which epoch ended.
     eval_history = client.get_metric_history(children[0].info.run_id, "eval_loss")
-    assert [m.step for m in eval_history] == [1, 2]
+    epochs = client.get_metric_history(children[0].info.run_id, "epoch")
+    assert [m.value for m in epochs] == [1, 2] and [m.step for m in eval_history] == [m.step for m in epochs]
+    assert eval_history[-1].step == max(m.step for m in history)
+    # Each point keeps the time it was measured (not one time for a whole epoch's steps).
+    assert len({m.timestamp for m in history}) > len(history) / 2
+    # The parent carries the replicates' mean curves, so the run people open has a loss chart.
+    on_parent = {key: client.get_metric_history(parent.info.run_id, key) for key in ("train_loss", "eval_loss")}
+    assert [m.step for m in on_parent["train_loss"]] == [m.step for m in history]
+    assert [m.step for m in on_parent["eval_loss"]] == [m.step for m in eval_history]
+    both = [client.get_metric_history(c.info.run_id, "train_loss")[0].value for c in children]
+    assert on_parent["train_loss"][0].value == pytest.approx(sum(both) / 2)
     assert parent.data.metrics["dataset.heldout"] == 18 and parent.data.metrics["dataset.heldout_dropped"] == 0
     # The dataset is an MLflow input with a digest of its content.
-    inputs = client.get_run(parent.info.run_id).inputs.dataset_inputs
-    assert inputs and inputs[0].dataset.digest == parent.data.tags["hyp.dataset.digest"][:16]
+    inputs = {i.dataset.name: i for i in client.get_run(parent.info.run_id).inputs.dataset_inputs}
+    assert inputs["H004-mix"].dataset.digest == parent.data.tags["hyp.dataset.digest"][:16]
+    assert {t.key: t.value for t in inputs["H004-heldout"].tags}["mlflow.data.context"] == "evaluation"
     artifacts = {a.path for a in client.list_artifacts(children[0].info.run_id)}
     assert {"answers.json", "adapter"} <= artifacts
     report = (lab / "reports" / "H004.md").read_text()

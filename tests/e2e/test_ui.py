@@ -141,11 +141,26 @@ def lab(tmp_path_factory, blank_store) -> Path:
         "H002": version("H002", "v2.1", "H001").replace("parent: H001\n", ""),
         "H003": H003_YAML,
         "H004": version("H004", "v2.4", "H003"),
+        "H005": TRAINED_YAML,
     }, store=blank_store)
+    conversations = [[f"What is item {i}?", f"Item {i} is a Softtor product, built in TypeScript."] for i in range(16)]
+    for name, rows in (("more.json", conversations[:12]), ("heldout.json", conversations[12:])):
+        (lab / "data" / name).write_text(json.dumps([{"conversations": [
+            {"from": "human", "value": q}, {"from": "gpt", "value": a}]} for q, a in rows]), encoding="utf-8")
     for args in (["H002", "--metric", "score=8.2"], ["H003", "--scores", lab / "scores.csv"],
                  ["H004", "--metric", "score=9.3"]):
         assert run_hyp("record", *args, lab=lab).code == 0
     return lab
+
+
+# H005 is trained by `hyp run` in the browser test of the run page: 12 conversations, 3 epochs, 8 tokens.
+TRAINED_YAML = hypothesis_text("H005").replace(
+    "    curated: {path: data/curated.json, select_top: 100}\n",
+    "    curated: {path: data/more.json, select_top: 100}\n    heldout: {path: data/heldout.json}\n").replace(
+    "  training: {epochs: 6, learning_rate: 2.0e-4}",
+    "  training: {epochs: 3, learning_rate: 5.0e-3, max_seq_length: 96}").replace(
+    "  eval: {suite: evals/personality.yaml, temperature: 0.7}",
+    "  eval: {suite: evals/personality.yaml, temperature: 0.0, max_new_tokens: 8}")
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +309,73 @@ def test_a_runs_answers_and_their_scores_read_in_a_real_browser(lab, server, tmp
                      "João", "too formal for him",  # the person
                      "hyp rubric", "2/2: no agent-like phrase", "2/2: 2 persona markers", "2/2: ended on its own"):
         assert expected in opened, opened
+    assert all(shot.stat().st_size > 10_000 for shot in shots)
+
+
+def keep(shots: list[Path], prefix: str = "") -> None:
+    """Screenshots also go to $HYP_SCREENSHOT_DIR when it is set (they are in the test's tmp dir anyway)."""
+    if os.environ.get("HYP_SCREENSHOT_DIR"):
+        folder = Path(os.environ["HYP_SCREENSHOT_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        for shot in shots:
+            shutil.copyfile(shot, folder / f"{prefix}{shot.name}")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_trained_run_opens_with_its_score_verdict_and_loss_chart(lab, server, tmp_path):
+    """Issue 19: what a person sees after `hyp run`, through the address `hyp ui` printed. The runs table
+    shows score and verdict as columns without any clicks (hyp's shared view); the run they open has a
+    loss chart (train_loss and eval_loss on one step axis), and no per-question bars."""
+    need(Path(CHROMIUM).is_file() or bool(shutil.which("chromium")),
+         "needs Debian's chromium: apt-get install -y --no-install-recommends chromium")
+    need(importlib.util.find_spec("playwright") is not None, "needs Playwright for Python: the `dev` extra")
+    trained = run_hyp("run", "H005", lab=lab)
+    assert trained.code == 0, trained.err
+    from playwright.sync_api import sync_playwright
+
+    from hyp.hypotheses.lab import Lab
+    from hyp.store import open_tracker
+
+    (run,) = [r for r in open_tracker(Lab(lab)).runs("H005") if r.kind == "run"]
+    score, verdict = f"{run.metrics['score']:.4f}".rstrip("0").rstrip("."), run.tags["hyp.verdict"]
+    shots = [tmp_path / "runs-table.png", tmp_path / "run-page.png", tmp_path / "run-loss-chart.png"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
+                                    headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(server.url())
+            page.get_by_text("H005", exact=True).first.wait_for(timeout=60_000)
+            if page.get_by_role("button", name="Close").count() == 1:
+                page.get_by_role("button", name="Close").click()  # MLflow's assistant panel takes a third
+            headers = {h.inner_text().strip() for h in page.locator("[role=columnheader]").all()}
+            table = page.inner_text("body")
+            page.screenshot(path=str(shots[0]))
+            page.get_by_role("link", name="H005", exact=True).first.click()
+            page.get_by_text("Metrics (").first.wait_for(timeout=60_000)
+            overview = page.inner_text("body")
+            page.screenshot(path=str(shots[1]), full_page=True)
+            page.get_by_role("tab", name=re.compile("Model metrics")).first.click()
+            charts = page.get_by_placeholder("Search metric charts")
+            all_charts = page.get_by_text(re.compile(r"^Model metrics \(\d+\)$")).first
+            all_charts.wait_for(timeout=60_000)
+            shown = int(re.search(r"\((\d+)\)", all_charts.inner_text())[1])
+            charts.fill("loss")
+            page.get_by_text("H005 (eval_loss)").first.wait_for(timeout=60_000)
+            page.get_by_text("H005 (train_loss)").first.wait_for(timeout=60_000)
+            loss = page.inner_text("body")
+            page.screenshot(path=str(shots[2]))
+        finally:
+            browser.close()
+    keep(shots)
+
+    assert {"score", "hyp.verdict", "base_score"} <= headers  # no column picking needed
+    assert score in table and verdict in table
+    assert f"Metrics ({len(run.metrics)})" in overview and "score" in overview
+    assert shown == len(run.metrics) < 40  # 88 before issue 19, 40 of them Q1..Q8 bars
+    assert not any(k.startswith("Q") for k in run.metrics)
+    assert loss.count("Step") >= 2  # both losses are line charts over the same step axis
     assert all(shot.stat().st_size > 10_000 for shot in shots)
 
 

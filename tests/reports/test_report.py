@@ -144,6 +144,9 @@ def test_a_new_result_shows_in_the_next_report(lineage):
 
 def test_agreement_between_hand_and_rubric_scores_is_reported(tmp_path, blank_store):
     lab = make_lab(tmp_path / "lab", store=blank_store)
+    # A suite of the first two questions: a recorded result answers every question of its suite.
+    suite = lab / "evals" / "personality.yaml"
+    suite.write_text("\n".join(suite.read_text(encoding="utf-8").splitlines()[:7]) + "\n", encoding="utf-8")
     (lab / "both.csv").write_text(
         "question,agent,factual,personality,complete,response\n"
         'Q1,2,2,2,2,"João is the founder of Softtor; direct, TypeScript."\n'

@@ -37,6 +37,7 @@ def test_a_run_carries_hyp_tags_owner_and_description(tracker):
     assert (tags["hyp.id"], tags["hyp.kind"], tags["hyp.version"]) == ("H101", "record", "v1")
     assert tags["mlflow.note.content"] == "The statement."
     assert {k: tags[k] for k in ("hyp.pid", "hyp.host", "hyp.proc_start")} == process_tags()
+    assert tags["mlflow.user"] == run.info.user_id != "unknown"
     tracker.end_run(run_id)
     assert tracker.client.get_run(run_id).info.status == "FINISHED"
 
@@ -132,6 +133,47 @@ def test_a_dataset_is_an_mlflow_input_with_its_digest(tracker):
     assert digest.startswith(dataset_input.dataset.digest)
     assert digest in dataset_input.dataset.profile
     assert {t.key: t.value for t in dataset_input.tags}["mlflow.data.context"] == "training"
+
+
+def test_a_mix_names_every_source_its_schema_and_a_held_out_set_is_an_evaluation_input(tracker):
+    """Issue 19, item 7: what MLflow's dataset panel shows for a curated + synthetic mix and a held-out set."""
+    import json
+
+    run_id = tracker.start_run(hypothesis_id="H120", kind="run", name="H120")
+    columns = {"conversations": "string", "source": "string", "index": "long"}
+    tracker.log_dataset(run_id, DatasetRecord(
+        name="H120-mix", digest="a" * 64, source="data/curated.json", rows=148, columns=columns,
+        sources={"curated": "data/curated.json", "synthetic": "data/synthetic.json"},
+        profile={"synthetic_ratio_asked": 0.44, "synthetic_ratio_achieved": 0.32}))
+    tracker.log_dataset(run_id, DatasetRecord(name="H120-heldout", digest="b" * 64, source="data/heldout.json",
+                                              rows=18, context="evaluation", columns=columns))
+    tracker.end_run(run_id)
+
+    inputs = {i.dataset.name: i for i in tracker.client.get_run(run_id).inputs.dataset_inputs}
+    mix, heldout = inputs["H120-mix"], inputs["H120-heldout"]
+    source = json.loads(mix.dataset.source)
+    assert source["uri"].endswith("/data/curated.json")  # what MLflow's own readers take
+    assert source["synthetic"].endswith("/data/synthetic.json")
+    assert json.loads(mix.dataset.profile)["sources"] == {"curated": "curated.json", "synthetic": "synthetic.json"}
+    assert json.loads(mix.dataset.profile)["synthetic_ratio_achieved"] == 0.32
+    from mlflow.types import Schema
+
+    schema = Schema.from_json(json.dumps(json.loads(mix.dataset.schema)["mlflow_colspec"]))
+    assert schema.input_names() == ["conversations", "source", "index"]
+    assert {t.key: t.value for t in heldout.tags}["mlflow.data.context"] == "evaluation"
+
+
+def test_each_point_of_a_history_keeps_its_own_time_and_an_ended_run_drops_its_owner_tags(tracker):
+    """Issue 19, items 3 and 8: MLflow's time axis spreads the points as they were measured; the owner
+    tags, needed only while a run is RUNNING, do not follow it into every runs table."""
+    run_id = tracker.start_run(hypothesis_id="H121", kind="replicate", name="H121-r0")
+    assert set(process_tags()) <= set(tracker.client.get_run(run_id).data.tags)
+    tracker.log_metric_history(run_id, "train_loss", [(1, 2.0), (2, 1.5), (3, 1.2)], [1_000, 2_000, 3_500])
+    tracker.end_run(run_id)
+
+    history = tracker.client.get_metric_history(run_id, "train_loss")
+    assert [(m.step, m.timestamp) for m in history] == [(1, 1_000), (2, 2_000), (3, 3_500)]
+    assert not set(process_tags()) & set(tracker.client.get_run(run_id).data.tags)
 
 
 def test_a_second_tracker_on_the_same_store_shares_the_experiment(tracker, store):

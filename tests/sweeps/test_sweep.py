@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,10 +45,10 @@ sweep:
   pruner: median
 """
 
-GOOD = {"experiment.training.epochs": 3, "experiment.training.learning_rate": 5e-3,
-        "experiment.dataset.synthetic.ratio": 0.0}
+# Optuna names a parameter as MLflow does (`training.epochs`); the sweep block writes `experiment.training.epochs`.
+GOOD = {"training.epochs": 3, "training.learning_rate": 5e-3, "dataset.synthetic.ratio": 0.0}
 # A learning rate 500× too small barely moves the held-out loss: the median pruner stops it at epoch 2.
-HOPELESS = {**GOOD, "experiment.training.learning_rate": 1e-5}
+HOPELESS = {**GOOD, "training.learning_rate": 1e-5}
 
 
 def demo_lab(root: Path, builtin_cache: Path) -> Path:
@@ -54,9 +58,9 @@ def demo_lab(root: Path, builtin_cache: Path) -> Path:
     return root
 
 
-def sweep(lab: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+def sweep(lab: Path, *args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hyp", "--lab", str(lab), "sweep", "H005", *args],
-                          capture_output=True, text=True, env=sweep_env(), timeout=300, **kw)
+                          capture_output=True, text=True, env={**sweep_env(), **(env or {})}, timeout=300, **kw)
 
 
 def sweep_env() -> dict:
@@ -89,9 +93,9 @@ def swept(demo):
 
     lab = demo
     study = optuna.create_study(study_name="H005", storage=storage(lab), direction="maximize")
-    for params in (GOOD, {**GOOD, "experiment.training.learning_rate": 4e-3}, HOPELESS):
+    for params in (GOOD, {**GOOD, "training.learning_rate": 4e-3}, HOPELESS):
         study.enqueue_trial(params)
-    proc = sweep(lab)
+    proc = sweep(lab, env={"HYP_PROGRESS_EVERY": "0.2"})  # progress lines however short the trial
     assert proc.returncode == 0, proc.stderr
     from hyp.hypotheses.lab import Lab
     from hyp.results.index import read_index
@@ -110,7 +114,8 @@ def test_the_study_reads_with_plain_optuna(swept):
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "PRUNED"]
     assert study.user_attrs["hyp.id"] == "H005"
     assert study.best_trial.number in (0, 1)
-    assert study.trials[2].params["experiment.training.learning_rate"] == pytest.approx(1e-5)
+    assert study.trials[2].params["training.learning_rate"] == pytest.approx(1e-5)
+    assert study.metric_names == ["score"]  # optuna-dashboard's objective axis says what it is
     for t in study.trials:
         assert t.constraints["vram_gb"] <= 0  # every trial carries its VRAM constraint, all feasible here
         assert t.user_attrs["mlflow_run_id"]
@@ -133,19 +138,26 @@ def test_trials_are_mlflow_children_of_the_sweep_run(swept):
     assert len(parents) == 1 and sorted(trials) == ["0", "1", "2"]
     parent = parents[0]
     assert parent.info.status == "FINISHED" and parent.data.tags["hyp.lock"]
+    assert parent.info.run_name == "H005-sweep" and trials["2"].info.run_name == "H005-t2"
     assert parent.data.params["sweep.pruner"] == "median"
     assert parent.data.metrics["trials.complete"] == 2 and parent.data.metrics["trials.pruned"] == 1
     assert parent.data.tags["hyp.best_trial"] == str(study.best_trial.number)
+    # The sweep's row shows the best trial's score in the score column, and no registered value of a
+    # searched key that no trial needed to use.
+    assert parent.data.metrics["score"] == study.best_value and "best.score" not in parent.data.metrics
+    assert not {"training.epochs", "training.learning_rate", "dataset.synthetic.ratio"} & set(parent.data.params)
+    assert parent.data.params["training.batch_size"] == "2"  # what every trial shares
+    assert json.loads(parent.data.tags["hyp.best_params"]) == study.best_trial.params  # one set of names
     for number, run in trials.items():
         trial = study.trials[int(number)]
         assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert run.info.run_id == trial.user_attrs["mlflow_run_id"]
-        assert float(run.data.params["training.learning_rate"]) == pytest.approx(
-            trial.params["experiment.training.learning_rate"])
+        for name, value in trial.params.items():  # the same names in Optuna and MLflow
+            assert float(run.data.params[name]) == pytest.approx(value)
     for number in ("0", "1"):
         run = trials[number]
         assert run.info.status == "FINISHED"
-        assert run.data.metrics["objective"] == study.trials[int(number)].value == run.data.metrics["score"]
+        assert run.data.metrics["score"] == study.trials[int(number)].value and "objective" not in run.data.metrics
     pruned = trials["2"]
     assert pruned.info.status == "KILLED"
     assert pruned.data.tags["hyp.trial.state"] == "pruned"
@@ -160,6 +172,9 @@ def test_the_summary_says_what_was_found_and_what_it_cost(swept):
     assert "3 trials: 2 complete, 0 infeasible, 1 pruned, 0 failed" in proc.stdout
     # 3 + 3 + 2 epochs trained of 9 planned: the pruned trial's last epoch was saved.
     assert "Compute: 8 trial-epochs spent of 9 planned; saved 1 (11%): 1 by pruning" in proc.stdout
+    # Between "trial started" and "trial ended", lines say how it goes (every 0.2 s here).
+    assert re.search(r"^trial \d: training epoch \d/\d · step \d+ · loss [\d.]+ · \d+ s$", proc.stdout, re.M)
+    assert re.search(r"^trial \d: evaluating 8 questions × 1 sample\(s\) · \d+ s$", proc.stdout, re.M)
 
 
 def test_sweeping_a_full_study_again_runs_nothing(swept):
@@ -231,15 +246,105 @@ def test_a_limit_nothing_fits_ends_in_seconds_with_every_trial_infeasible(swept)
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - started < 30  # process start and MLflow included; no trial is launched
     trials = optuna.load_study(study_name="tight", storage=storage(lab)).trials
-    assert [t.state.name for t in trials] == ["COMPLETE"] * 4  # none FAILED
-    assert all(t.constraints["vram_gb"] > 0 for t in trials)
+    # One meaning in both tools: stopped on purpose with no usable result, like a pruned trial (none FAILED).
+    assert [t.state.name for t in trials] == ["PRUNED"] * 4
+    assert all(t.constraints["vram_gb"] > 0 and t.system_attrs["constraints"] == [t.constraints["vram_gb"]]
+               for t in trials)
     found = [r for r in runs(lab, "tight") if r.data.tags["hyp.kind"] == "trial"]
     assert len(found) == 4
     assert all(r.info.status == "KILLED" and "not launched" in r.data.tags["hyp.infeasible"] for r in found)
+    assert sorted(r.info.run_name for r in found) == [f"H005-tight-t{n}" for n in range(4)]  # not H005's t0-t3
+    (parent,) = [r for r in runs(lab, "tight") if r.data.tags["hyp.kind"] == "sweep"]
+    assert parent.info.run_name == "H005-sweep-tight" and "score" not in parent.data.metrics
     assert not any("train_seconds" in r.data.metrics for r in found)  # nothing trained
     assert "No feasible trial completed." in proc.stdout
     planned = sum(t.user_attrs["epochs_planned"] for t in trials)
     assert f"saved {planned} (100%): 0 by pruning, {planned} by not launching" in proc.stdout
+
+
+@contextlib.contextmanager
+def optuna_dashboard(url: str):
+    """optuna-dashboard's own WSGI app on the study storage, served on loopback from a thread."""
+    import socketserver
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from optuna_dashboard import wsgi
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    class Threaded(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    server = make_server("127.0.0.1", 0, wsgi(url), server_class=Threaded, handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def dashboard_study(base: str, name: str) -> dict:
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    studies = json.loads(opener.open(f"{base}/api/studies", timeout=30).read())["studies"]
+    (study_id,) = [s["study_id"] for s in studies if s["study_name"] == name]
+    return {"id": study_id, **json.loads(opener.open(f"{base}/api/studies/{study_id}", timeout=30).read())}
+
+
+def test_optuna_dashboard_crowns_a_feasible_trial_names_the_objective_and_marks_the_infeasible(swept, tmp_path):
+    """Issue 19, item 1, read through optuna-dashboard 0.21's own API (its best-trial panel uses the
+    storage's best trial, which ignores constraints; its charts read the `constraints` list)."""
+    import optuna
+
+    lab, _ = swept
+    nothing_fits = sweep(lab, "--study", "nothing-fits", "--vram-limit", "0.05", "--trials", "2")
+    assert nothing_fits.returncode == 0, nothing_fits.stderr
+
+    with optuna_dashboard(storage(lab)) as base:
+        swept_study, infeasible = dashboard_study(base, "H005"), dashboard_study(base, "nothing-fits")
+        shot = screenshot(f"{base}/dashboard/studies/{swept_study['id']}", tmp_path / "optuna-dashboard.png")
+
+    best = optuna.load_study(study_name="H005", storage=storage(lab)).best_trial
+    assert [t["number"] for t in swept_study["best_trials"]] == [best.number]
+    assert swept_study["objective_names"] == ["score"]
+    assert infeasible["best_trials"] == []  # no "Best Trial: -inf" for a study where nothing fits
+    assert infeasible.get("objective_names") == ["score"]
+    assert {t["state"] for t in infeasible["trials"]} == {"Pruned"}
+    assert all(t["constraints"] and t["constraints"][0] > 0 for t in infeasible["trials"])
+    assert shot is None or shot.stat().st_size > 10_000
+
+
+def screenshot(url: str, path: Path) -> Path | None:
+    """The dashboard's study page in headless Chromium (Debian's), saved to `path` and to $HYP_SCREENSHOT_DIR;
+    None when no Chromium or Playwright is here (the API checks above still hold)."""
+    import importlib.util
+    import shutil
+
+    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None)
+    if chromium is None or importlib.util.find_spec("playwright") is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(url)
+            page.get_by_text("Best Trial", exact=False).first.wait_for(timeout=60_000)
+            time.sleep(2)  # plotly draws after the data arrives
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            browser.close()
+    if os.environ.get("HYP_SCREENSHOT_DIR"):
+        keep = Path(os.environ["HYP_SCREENSHOT_DIR"])
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, keep / path.name)
+    return path
 
 
 def test_sqlite_workers_claim_exactly_the_studys_trials(demo):
@@ -250,7 +355,7 @@ def test_sqlite_workers_claim_exactly_the_studys_trials(demo):
 
     assert proc.returncode == 0, proc.stderr
     trials = optuna.load_study(study_name="race", storage=storage(demo)).trials
-    assert [t.number for t in trials] == list(range(8)) and {t.state.name for t in trials} == {"COMPLETE"}
+    assert [t.number for t in trials] == list(range(8)) and {t.state.name for t in trials} == {"PRUNED"}
     found = [r for r in runs(demo, "race") if r.data.tags["hyp.kind"] == "trial"]
     assert sorted(int(r.data.tags["hyp.trial"]) for r in found) == list(range(8))  # one MLflow run each
 

@@ -61,6 +61,10 @@ def print_verdict(j: Judged) -> None:
     console = out()
     head = styled(j.shown_verdict, VERDICT_STYLE)
     console.print(f"[bold]{j.hypothesis.id}[/] {j.hypothesis.title}: {head}")
+    from rich.markup import escape
+
+    for line in caveats(j):  # beside the verdict word, where the eye already is
+        console.print(f"[bold yellow]![/] [yellow]{escape(line)}[/]", highlight=False)
     if j.lock.status == "broken":
         console.print("[bold red]The pre-registration lock is broken:[/] " + "; ".join(j.lock.problems))
     if j.lock.status == "amended-after-results":
@@ -91,6 +95,32 @@ def print_verdict(j: Judged) -> None:
     if j.lock.amendments:
         for a in j.lock.amendments:
             console.print(f"amended {a.time}: {a.reason}")
+
+
+def caveats(j: Judged) -> list[str]:
+    """What a decided verdict does not say: criteria it could not judge for want of data, criteria
+    beside the primary that were not met, and predictions missed or without data. The verdict rests on
+    the primary criterion alone (SPEC §7); these are why a CONFIRMED may still not be the whole story."""
+    v = j.verdict
+    if v.verdict == "PENDING":
+        return []
+
+    def listed(items) -> str:
+        return "; ".join(f"{it.level}: {it.metric} {it.op} {fmt(it.value)}"
+                         + (f", actual {fmt(it.estimate)}" if it.estimate is not None else "") for it in items)
+
+    lines = []
+    if nodata := [c for c in v.criteria if c.outcome == "no data"]:
+        lines.append(f"No data for {len(nodata)} of {len(v.criteria)} success criteria ({listed(nodata)}): "
+                     "the verdict rests on the primary criterion alone.")
+    if unmet := [c for c in v.criteria if c.outcome == "not met" and c.level != "primary"]:
+        lines.append(f"Not met beside the primary: {listed(unmet)}.")
+    if missed := [p for p in v.predictions if p.outcome == "not met"]:
+        lines.append(f"{len(missed)} of {len(v.predictions)} prediction(s) missed: {listed(missed)}.")
+    if unknown := [p for p in v.predictions if p.outcome == "no data"]:
+        lines.append(f"No data for {len(unknown)} of {len(v.predictions)} prediction(s): "
+                     f"{', '.join(p.level for p in unknown)}.")
+    return lines
 
 
 def print_agreement(j: Judged) -> None:

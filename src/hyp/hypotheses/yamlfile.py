@@ -73,6 +73,9 @@ def parse_yaml(text: str, path: Path) -> Document:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    deep = _flow_too_deep(text)
+    if deep:
+        raise BadInput(f"{path}:{deep}: document: nested more than {_MAX_DEPTH} levels deep")
     try:
         node = YAML(typ="rt").compose(io.StringIO(text))
     except RecursionError:
@@ -92,6 +95,32 @@ def parse_yaml(text: str, path: Path) -> Document:
     counter = [0]
     doc.data = _build(node, (), doc, counter)
     return doc
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """The line where `[` / `{` nesting passes _MAX_DEPTH, or None: found in one pass, where letting the
+    parser find it takes seconds of recursion (`[[[[...` a thousand deep)."""
+    depth, line, quote, i = 0, 1, None, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        elif ch == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            i = text.find("\n", i) - 1  # a comment nests nothing
+            if i < 0:
+                break
+        i += 1
+    return None
 
 
 def _build(node, loc: tuple, doc: Document, counter: list[int]) -> Any:

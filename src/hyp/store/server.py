@@ -68,6 +68,10 @@ def serve(lab, host: str, port: int, echo=print, ready_timeout: float = 180) -> 
         if _wait_until_up(proc, base, ready_timeout):
             echo(f"MLflow UI for experiment {lab.settings.experiment!r}: {base}/{_experiment_page(base, lab)}"
                  "  (Ctrl-C stops it)")
+            # MLflow 3.17 takes GenAI or machine-learning views from the page address or the browser's
+            # saved choice, not from the experiment's `mlflow.experimentKind` (its UI flag hard-codes that).
+            echo('A run opened from the table shows MLflow\'s GenAI view until this browser picks "Model training" '
+                 "(top left) once.")
         return proc.wait()
     finally:
         _stop_group(proc)
@@ -124,8 +128,30 @@ def _experiment_page(base: str, lab) -> str:
             experiment_id = json.load(r)["experiment"]["experiment_id"]
     except (OSError, ValueError, KeyError):
         return ""
-    # MLflow 3 opens an experiment on its GenAI overview unless told this is model training.
-    return f"#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    # MLflow 3 opens an experiment on its GenAI overview unless told this is model training; the shared
+    # view (an experiment tag the URL names) opens the runs table with the score and verdict as columns.
+    page = f"#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    try:
+        _post(f"{base}/api/2.0/mlflow/experiments/set-experiment-tag", {
+            "experiment_id": experiment_id, "key": f"mlflow.sharedViewState.{VIEW}", "value": json.dumps(VIEW_STATE)})
+    except OSError:
+        return page
+    return f"{page}&viewStateShareKey={VIEW}"
+
+
+# The runs table as hyp's shared view opens it: MLflow's column keys are `<type>.`<name>``.
+VIEW = "hyp-scores"
+VIEW_STATE = {"selectedColumns": ["metrics.`score`", "tags.`hyp.verdict`", "metrics.`base_score`",
+                                  "tags.`hyp.version`", "attributes.`Source`", "attributes.`Dataset`"]}
+
+
+def _post(url: str, body: dict) -> None:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10):
+        pass
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
