@@ -227,17 +227,18 @@ def lab(tmp_path) -> Path:
 @pytest.fixture(autouse=True, scope="session")
 def _user_cache(tmp_path_factory):
     """builtin:tiny is built once per user, in $HYP_CACHE_DIR: here once per test session, shared by every
-    lab and every `hyp` subprocess, and never the developer's own ~/.cache/hyp."""
-    os.environ["HYP_CACHE_DIR"] = str(tmp_path_factory.getbasetemp() / "hyp-builtin-cache")
+    lab and every `hyp` subprocess, never the developer's own ~/.cache/hyp (unless HYP_CACHE_DIR is set
+    for the session, to share one build between sessions)."""
+    os.environ.setdefault("HYP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "hyp-builtin-cache"))
 
 
 @pytest.fixture(scope="session")
-def builtin_cache(tmp_path_factory) -> Path:
+def builtin_cache(_user_cache) -> Path:
     """One builtin:tiny build shared by the model, recipe and generation tests (a build costs ~25 s): the
     session's user cache."""
     from hyp.experiments.models import BUILTIN_TINY, resolve_model_dir
 
-    cache = tmp_path_factory.getbasetemp() / "hyp-builtin-cache"
+    cache = Path(os.environ["HYP_CACHE_DIR"])
     resolve_model_dir(BUILTIN_TINY, cache)
     return cache
 

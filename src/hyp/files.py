@@ -35,12 +35,12 @@ def _kind(mode: int) -> str | None:
     return "is not a regular file"
 
 
-def _os_problem(e: OSError) -> str:
+def _os_problem(e: OSError, doing: str = "read") -> str:
     if e.errno == errno.ENOENT:
         return "no such file"
     if e.errno == errno.ENAMETOOLONG:
         return "the file name is too long"
-    return f"cannot be read: {e.strerror or e}"
+    return f"cannot be {doing}: {e.strerror or e}"
 
 
 def input_problem(path: Path, limit: int = MAX_INPUT_BYTES) -> str | None:
@@ -96,7 +96,7 @@ def output_problem(path: Path, protected: Iterable[Path] = ()) -> str | None:
     except FileNotFoundError:
         st = None
     except OSError as e:
-        return _os_problem(e)
+        return _os_problem(e, "written")
     if st is not None and (kind := _kind(st.st_mode)):
         return f"{kind}; give a file name"
     for p in protected:

@@ -12,18 +12,32 @@ from hyp.experiments.models import BUILTIN_TINY, load_model_and_tokenizer, resol
 
 
 @pytest.mark.slow
-def test_builtin_tiny_builds_the_same_weights_every_time(builtin_cache, tmp_path):
-    from safetensors.torch import load_file
-
+def test_builtin_tiny_builds_the_same_files_every_time_whatever_the_threads(builtin_cache, tmp_path):
+    """Rebuilt in another process with one thread (the session's build had the machine's): every file
+    is the same, byte for byte, because the build fixes its own thread count (issue 19)."""
     first = Path(resolve_model_dir(BUILTIN_TINY, builtin_cache))
-    second = Path(resolve_model_dir(BUILTIN_TINY, tmp_path))
-    assert first != second
-    a, b = load_file(first / "model.safetensors"), load_file(second / "model.safetensors")
-    assert a.keys() == b.keys()
-    assert all((a[k] == b[k]).all() for k in a)
-    assert (first / "tokenizer.json").read_bytes() == (second / "tokenizer.json").read_bytes()
+    code = ("import sys, torch; torch.set_num_threads(1)\n"
+            "from hyp.builtin_tiny.build import ensure_built; print(ensure_built(sys.argv[1]))")
+    built = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, capture_output=True, text=True)
+    second = Path(built.stdout.strip())
+    assert first != second and second.parent == tmp_path / "models"
+    files = sorted(p.name for p in first.iterdir())
+    assert files == sorted(p.name for p in second.iterdir()) and "model.safetensors" in files
+    assert [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()] == []
     # The build is atomic: nothing but the finished directory is left behind.
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["builtin-tiny-v2"]
+
+
+def test_builtin_tiny_is_built_once_per_user_not_per_lab(tmp_path, monkeypatch):
+    from hyp.builtin_tiny.build import user_cache
+
+    monkeypatch.delenv("HYP_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache() == tmp_path / "xdg" / "hyp"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert user_cache() == Path.home() / ".cache" / "hyp"
+    monkeypatch.setenv("HYP_CACHE_DIR", str(tmp_path / "mine"))
+    assert user_cache() == tmp_path / "mine"
 
 
 @pytest.mark.slow

@@ -102,6 +102,8 @@ ISSUE_17 = [
     ("a 250-digit id", {}, ["show", LONG_ID], "not a hypothesis id"),
     ("a 250-digit id, new", {}, ["new", LONG_ID], "not a hypothesis id"),
     ("a folder name past the file system's limit", {}, ["init", "{lab}/" + "x" * 300], "the file name is too long"),
+    ("init: under /proc", {}, ["init", "/proc/hyp-lab"], "/proc/hyp-lab: is a system file"),
+    ("init: a file, not a folder", {}, ["init", "{lab}/scores.csv"], "is not a folder"),
     # 13. a typo in a failure plan's change, and a criterion on a metric no evaluation logs
     ("on_failure: a typo in a change", {"hypotheses/H003.yaml": H003_YAML.replace("experiment.training.epochs: 4",
                                                                                    "experiment.training.epoch: 4")},

@@ -91,4 +91,5 @@ def test_a_cached_hub_model_loads_from_the_cache_when_the_hub_cannot_be_reached(
 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["LlamaForCausalLM", "True"]
-    assert time.perf_counter() - started < 40  # not a minute or more of retries against the unreachable hub
+    # Not a minute or more of retries against the unreachable hub (huggingface_hub logs each one).
+    assert "Retrying" not in proc.stderr and time.perf_counter() - started < 60

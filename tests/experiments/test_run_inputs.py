@@ -19,7 +19,8 @@ def demo(tmp_path_factory):
 
 
 def test_a_ratio_the_synthetic_file_cannot_reach_is_visible_beside_the_asked_one(demo):
-    from hyp.experiments.run import data_metrics, dataset_records, prepare
+    from hyp.experiments.run import prepare
+    from hyp.experiments.run_data import data_metrics, dataset_records
 
     asked = prepare(demo, "H003", overrides=["dataset.synthetic.ratio=0.44"])
     capped = prepare(demo, "H003", overrides=["dataset.synthetic.ratio=0.49"])
@@ -38,7 +39,8 @@ def test_a_ratio_the_synthetic_file_cannot_reach_is_visible_beside_the_asked_one
 
 
 def test_a_mix_without_synthetic_data_names_only_its_curated_file(demo):
-    from hyp.experiments.run import data_metrics, dataset_records, prepare
+    from hyp.experiments.run import prepare
+    from hyp.experiments.run_data import data_metrics, dataset_records
 
     p = prepare(demo, "H002")
 

@@ -15,6 +15,20 @@ def record(run_id: str, params: dict, metrics: dict) -> RunRecord:
     return RunRecord(run_id, "H", "H", "record", "FINISHED", 0, 1, None, {}, params, metrics)
 
 
+def test_a_run_compares_question_by_question_from_its_replicates():
+    """Issue 19: `hyp run` keeps per-question scores on its replicates only; compare still shows them."""
+    from hyp.reports.compare import with_replicates
+
+    parent = RunRecord("p", "H004", "H004", "run", "FINISHED", 0, 1, None, {}, {}, {"score": 7.0})
+    replicates = [RunRecord(f"r{i}", f"H004-r{i}", "H004", "replicate", "FINISHED", 0, 1, "p", {}, {},
+                            {"score": 6.0 + 2 * i, "Q1.total": 5.0 + i}) for i in range(2)]
+    failed = RunRecord("r2", "H004-r2", "H004", "replicate", "FAILED", 0, 1, "p", {}, {}, {"Q1.total": 0.0})
+
+    shown = with_replicates(parent, [parent, *replicates, failed])
+
+    assert shown.metrics == {"score": 7.0, "Q1.total": 5.5}  # the parent's own score stands
+
+
 def test_only_rows_that_differ_unless_all_rows():
     runs = [record("a", {"training.epochs": "6", "training.lora_r": "16"}, {"score": 7.4, "Q10.total": 5.0}),
             record("b", {"training.epochs": "4", "training.lora_r": "16"}, {"score": 7.4, "Q2.total": 4.0})]

@@ -55,6 +55,7 @@ def demo_lab(root: Path, builtin_cache: Path) -> Path:
     # builtin_cache: the session's one build of builtin:tiny, which every trial finds in the user cache.
     assert run_hyp("init", str(root), "--example", "persona").code == 0
     (root / "hypotheses" / "H005.yaml").write_text(H005)
+    (root / ".hyp").mkdir(exist_ok=True)  # where plain Optuna creates the study, before any hyp command
     return root
 
 
@@ -95,7 +96,7 @@ def swept(demo):
     study = optuna.create_study(study_name="H005", storage=storage(lab), direction="maximize")
     for params in (GOOD, {**GOOD, "training.learning_rate": 4e-3}, HOPELESS):
         study.enqueue_trial(params)
-    proc = sweep(lab, env={"HYP_PROGRESS_EVERY": "0.2"})  # progress lines however short the trial
+    proc = sweep(lab, env={"HYP_NO_PROGRESS": "", "HYP_PROGRESS_EVERY": "0.2"})  # lines however short the trial
     assert proc.returncode == 0, proc.stderr
     from hyp.hypotheses.lab import Lab
     from hyp.results.index import read_index
@@ -227,8 +228,8 @@ def test_new_hypothesis_from_a_trial_carries_its_values(swept):
 
     written = Lab(lab).load("H006")
     assert written.parent == "H005"
-    assert written.experiment.training.learning_rate == trial.params["experiment.training.learning_rate"]
-    assert written.experiment.training.epochs == trial.params["experiment.training.epochs"]
+    assert written.experiment.training.learning_rate == trial.params["training.learning_rate"]
+    assert written.experiment.training.epochs == trial.params["training.epochs"]
     assert written.rationale["training.learning_rate"] == "sweep trial H005:1"
     pruned = run_hyp("new", "H007", "--from-trial", "H005:2", lab=lab)
     assert pruned.code == 2 and "trial 2 is PRUNED" in pruned.err
@@ -291,7 +292,7 @@ def dashboard_study(base: str, name: str) -> dict:
     import urllib.request
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    studies = json.loads(opener.open(f"{base}/api/studies", timeout=30).read())["studies"]
+    studies = json.loads(opener.open(f"{base}/api/studies", timeout=30).read())["study_summaries"]
     (study_id,) = [s["study_id"] for s in studies if s["study_name"] == name]
     return {"id": study_id, **json.loads(opener.open(f"{base}/api/studies/{study_id}", timeout=30).read())}
 

@@ -2,7 +2,7 @@ import click
 
 
 @click.command("init")
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path())
 @click.option("--example", default=None, help="Copy a shipped example lab (persona).")
 def command(directory, example):
     """Create a lab in DIRECTORY."""

@@ -163,7 +163,12 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
         raise BadInput(f"quantization: {quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
     require_bitsandbytes(quantization)
     path = resolve_model_dir(name, cache_dir)
-    cache_only = is_hub_id(name) and check_hub_model(name)
+    if is_hub_id(name) and check_hub_model(name):
+        # The cached snapshot's directory: transformers given the hub id would still ask the hub for
+        # an adapter config even with local_files_only, and retry for half a minute.
+        from huggingface_hub import snapshot_download
+
+        path = snapshot_download(name, local_files_only=True)
     quiet_bitsandbytes()  # before transformers or peft import it, which they do whenever it is installed
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -172,7 +177,7 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
     from hyp.builtin_tiny.build import quiet_transformers
 
     quiet_transformers()
-    kwargs: dict = {"local_files_only": True} if cache_only else {}
+    kwargs: dict = {}
     if quantization == "4bit":
         device = 0 if torch.cuda.is_available() else "cpu"
         kwargs |= dict(quantization_config=build_quantization_config("4bit"), device_map={"": device},
@@ -185,7 +190,7 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
         # At width 128 plain attention beats torch's fused kernel on the CPU (up to 1.6x per step).
         kwargs["attn_implementation"] = "eager"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=cache_only)
+        tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     except OSError as error:
         raise BadInput(f"model: cannot load {name!r}: {error}") from error

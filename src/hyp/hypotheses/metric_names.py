@@ -3,6 +3,7 @@ names hyp's evaluations, training and data log (SPEC §4), so a misspelt criteri
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterable
@@ -54,21 +55,32 @@ def question_id_problem(qid: str) -> str | None:
     return None
 
 
-def known_names(questions: Iterable[str] = ()) -> set[str]:
+def known_names(questions: Iterable[str] = ()) -> frozenset[str]:
     """Every metric name hyp logs for a suite with these question ids (open families aside)."""
+    return _known(tuple(questions))
+
+
+@functools.lru_cache(maxsize=32)
+def _known(questions: tuple[str, ...]) -> frozenset[str]:
+    # Every hypothesis of a lab asks with the same suite: `hyp list` over thousands builds this once.
     names = {*EVALUATION, *TRAINING, *DATA}
     names |= {f"{q}.{x}" for q in questions for x in PER_QUESTION}
     names |= {f"{prefix}{n}" for prefix in SCORED_AS for n in EVALUATION}
     names |= {f"auto.{q}.{x}" for q in questions for x in PER_QUESTION}
-    return names
+    return frozenset(names)
 
 
 def typo_of(name: str, questions: Iterable[str] = ()) -> str | None:
     """The known metric `name` was most likely meant to be, when it is unknown but within a typo of one;
     None for a known name and for a custom one (`hyp record --metric bleu=0.3` stays possible)."""
-    known = known_names(questions)
+    return _typo_of(name, tuple(questions))
+
+
+@functools.lru_cache(maxsize=1024)
+def _typo_of(name: str, questions: tuple[str, ...]) -> str | None:
+    known = _known(questions)
     if name in known or name.startswith(OPEN_FAMILIES):
-        return None
+        return None  # the common case, at the cost of a set lookup
     allowed = 1 if len(name) <= 4 else 2
     best = min(sorted(known), key=lambda k: _distance(name.lower(), k.lower()))
     return best if _distance(name.lower(), best.lower()) <= allowed else None

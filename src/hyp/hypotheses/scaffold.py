@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hyp.errors import BadInput
-from hyp.files import write_atomic
+from hyp.files import output_problem, write_atomic
 from hyp.hypotheses.lab import CONFIG, Lab, check_id
 from hyp.hypotheses.options import PLANS, option_problems, set_dotted
 from hyp.hypotheses.schema import Hypothesis
@@ -36,6 +36,12 @@ vram_limit_gb = 4.0
 
 def init_lab(directory: Path, example: str | None = None) -> Path:
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        problem = "is not a folder"
+    else:
+        problem = output_problem(directory / CONFIG)  # never under /proc, /sys or /dev
+    if problem:
+        raise BadInput(f"{directory}: {problem.split(';')[0]}")
     if (directory / CONFIG).exists():
         raise BadInput(f"{directory / CONFIG}: a lab already exists here")
     if example:
@@ -51,10 +57,14 @@ def init_lab(directory: Path, example: str | None = None) -> Path:
             more = f" and {len(clashes) - 1} more" if len(clashes) > 1 else ""
             raise BadInput(f"{clashes[0]}: already exists{more}; `hyp init --example` never overwrites a file "
                            "(pick an empty or new folder)")
-        shutil.copytree(source, directory, dirs_exist_ok=True,
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadInput(f"{directory}: cannot create the lab here: {e.strerror}") from None
+    if example:
+        shutil.copytree(EXAMPLES / example, directory, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".hyp", "reports", "__pycache__"))
     else:
-        directory.mkdir(parents=True, exist_ok=True)
         for sub in ("hypotheses", "data", "evals"):
             (directory / sub).mkdir(exist_ok=True)
         write_atomic(directory / CONFIG, DEFAULT_TOML.format(name=directory.resolve().name or "hyp"))

@@ -43,14 +43,24 @@ def compare(lab: Lab, ids: list[str], *, all_rows: bool = False) -> Comparison:
     runs, heads = [], []
     for hyp in hyps:
         res = results[hyp.id]
-        by_id = {r.run_id: r for r in tracker.runs(hyp.id)}
+        found = tracker.runs(hyp.id)
+        by_id = {r.run_id: r for r in found}
         if res.result_run_id not in by_id:
             raise BadInput(f"{hyp.id}: its result run {res.result_run_id} is no longer in the store")
-        runs.append(by_id[res.result_run_id])
+        runs.append(with_replicates(by_id[res.result_run_id], found))
         heads.append({"id": hyp.id, "run_id": res.result_run_id, "version": hyp.version,
                       "verdict": judge(lab, hyp, res).shown_verdict})
     table = side_by_side(heads, runs, all_rows=all_rows)
     return replace(table, differences=differences([results[h.id].evidence for h in hyps], list(table.metrics)))
+
+
+def with_replicates(run: RunRecord, runs: list[RunRecord]) -> RunRecord:
+    """The result run with what only its finished replicates carry (the per-question scores, `Q1.total`)
+    filled in as their mean, so a `hyp run` compares question by question as a `hyp record` does."""
+    units = [r for r in runs if r.parent_run_id == run.run_id and r.kind == "replicate" and r.status == "FINISHED"]
+    keys = {k for u in units for k in u.metrics} - set(run.metrics)
+    extra = {k: sum(vs) / len(vs) for k in keys if (vs := [u.metrics[k] for u in units if k in u.metrics])}
+    return replace(run, metrics={**run.metrics, **extra}) if extra else run
 
 
 def differences(evidence: list[list[dict[str, float]]], metrics: list[str]) -> dict[str, list[dict | None]]:

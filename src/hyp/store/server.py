@@ -139,10 +139,12 @@ def _experiment_page(base: str, lab) -> str:
     return f"{page}&viewStateShareKey={VIEW}"
 
 
-# The runs table as hyp's shared view opens it: MLflow's column keys are `<type>.`<name>``.
+# The runs table as hyp's shared view opens it: MLflow's column keys are `<type>.`<name>``, shown grouped
+# as attributes, metrics, tags. The wide Dataset column is left out so that the verdict fits on a laptop
+# screen; each run page lists its datasets.
 VIEW = "hyp-scores"
-VIEW_STATE = {"selectedColumns": ["metrics.`score`", "tags.`hyp.verdict`", "metrics.`base_score`",
-                                  "tags.`hyp.version`", "attributes.`Source`", "attributes.`Dataset`"]}
+VIEW_STATE = {"selectedColumns": ["attributes.`Source`", "metrics.`score`", "metrics.`base_score`",
+                                  "tags.`hyp.verdict`", "tags.`hyp.version`"]}
 
 
 def _post(url: str, body: dict) -> None:

@@ -72,7 +72,8 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
     import torch
     import tqdm
 
-    from hyp.experiments.run import data_metrics, dataset_records, prepare, train_and_evaluate
+    from hyp.experiments.run import prepare, train_and_evaluate
+    from hyp.experiments.run_data import data_metrics, dataset_records
     from hyp.hypotheses.lab import Lab
     from hyp.progress import Ticker
     from hyp.store import open_tracker
@@ -102,7 +103,8 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
 
     # Between "trial started" and "trial ended" (minutes on a loaded machine), a line every few seconds
     # through the worker, which says it as its own (prefixed by worker when there are several).
-    with Ticker(lambda line: send({"type": "progress", "text": line})) as ticker:
+    quiet = bool(os.environ.get("HYP_NO_PROGRESS"))
+    with Ticker(None if quiet else lambda line: send({"type": "progress", "text": line})) as ticker:
         metrics = train_and_evaluate(lab, tracker, spec.run_id, p, p.hypothesis.experiment.training.seed,
                                      Path(spec.workdir), resume=False, progress=False, on_epoch=report,
                                      ticker=ticker, label=f"trial {spec.number}")
