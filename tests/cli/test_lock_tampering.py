@@ -74,6 +74,61 @@ def test_deleting_a_result_run_breaks_the_lock(lab):
     assert run_hyp("record", "H003", "--metric", "score=9", lab=lab).code == 3
 
 
+def test_deleting_the_newest_result_run_breaks_the_lock(lab):
+    """The store's own sequence cannot see the newest run go: the lab's pin file lists every result."""
+    assert run_hyp("record", "H003", "--metric", "score=2", lab=lab).code == 0
+    newest = max(mlflow_runs(lab, "H003"), key=lambda r: r.info.start_time)
+    client(lab).delete_run(newest.info.run_id)
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken", v
+    assert any(newest.info.run_id in p for p in v.json["lock"]["problems"])
+
+
+@pytest.mark.parametrize("how", ["failed", "moved"])
+def test_taking_the_newest_result_out_of_the_store_another_way_breaks_the_lock(lab, how):
+    assert run_hyp("record", "H003", "--metric", "score=2", lab=lab).code == 0
+    newest = max(mlflow_runs(lab, "H003"), key=lambda r: r.info.start_time)
+    if how == "failed":
+        client(lab).set_terminated(newest.info.run_id, "FAILED")
+    else:
+        client(lab).set_tag(newest.info.run_id, "hyp.id", "H099")
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken", v
+
+
+def test_deleting_every_result_run_breaks_the_lock_the_lab_pinned(lab):
+    for run in mlflow_runs(lab, "H003"):
+        client(lab).delete_run(run.info.run_id)
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken", v
+    assert run_hyp("record", "H003", "--metric", "score=9", lab=lab).code == 3
+
+
+def test_deviations_written_onto_a_record_break_the_lock(lab):
+    (run,) = mlflow_runs(lab, "H003")
+    client(lab).set_tag(run.info.run_id, "hyp.deviations", json.dumps([{"key": "training.epochs", "value": 1}]))
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken", v
+
+
+def test_a_broken_lock_is_judged_against_what_was_registered(tmp_path, blank_store):
+    """Rewriting every lock tag to an edited file's hash breaks the lock, and the edit does not count."""
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    rows = [[2, 2, 2, 2]] * 5 + [[2, 2, 1, 1]] * 3  # 9.06: INCONCLUSIVE against >= 9.0, CONFIRMED against >= 6
+    (lab / "s.csv").write_text(csv_of(rows))
+    assert run_hyp("record", "H003", "--scores", lab / "s.csv", lab=lab).code == 0
+    path = lab / "hypotheses" / "H003.yaml"
+    path.write_text(path.read_text().replace('op: ">=", value: 9.0}', 'op: ">=", value: 6.0}', 1))
+    current = verdict(lab).json["lock"]["current"]
+    for run in mlflow_runs(lab, "H003"):
+        client(lab).set_tag(run.info.run_id, "hyp.lock", current)
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken"
+    assert v.json["verdict"] == "INCONCLUSIVE"
+    listed = run_hyp("list", "--json", lab=lab).json
+    assert [h["status"] for h in listed if h["id"] == "H003"] == ["INCONCLUSIVE"]
+
+
 def test_a_store_lock_that_disagrees_with_the_pinned_one_is_broken(lab):
     pin = lab / "hypotheses" / ".locks" / "H003.sha256"
     pin.write_text("0" * 64 + "  H003\n")
@@ -88,6 +143,10 @@ def test_editing_the_index_does_not_pass_check(lab):
     data["hypotheses"]["H003"]["evidence"] = [{"score": 10.0}]
     index.write_text(json.dumps(data))
     assert run_hyp("verdict", "H003", "--check", lab=lab).code == 1  # still REJECTED, read from the store
+    # Nor does any other reader take the edit: the index no longer matches its digest and is read again.
+    assert verdict(lab).json["verdict"] == "REJECTED"
+    assert [h["status"] for h in run_hyp("list", "--json", lab=lab).json if h["id"] == "H003"] == ["REJECTED"]
+    assert "REJECTED" in run_hyp("show", "H003", lab=lab).out
 
 
 def test_editing_the_suite_after_results_is_a_change_to_the_registration(lab):

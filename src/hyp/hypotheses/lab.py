@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,11 @@ def _absolute_sqlite(uri: str, root: Path) -> str:
     if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
         return prefix + str((root / uri[len(prefix) :]).resolve())
     return uri
+
+
+# A pin file line naming a finished result: `<sha>  H003  locked with the first results (run ID)` or
+# `<sha>  H003  result (run ID)`; an amendment's line (`amended TIME: reason`) never matches, whatever its reason.
+_PINNED_RUN = re.compile(r"^\S+\s+\S+\s+(?:locked with the first results|result) \(run ([0-9A-Za-z_-]+)\)$")
 
 
 class Lab:
@@ -291,6 +297,15 @@ class Lab:
         except (OSError, UnicodeDecodeError):
             return None
         return first[0] if first else None
+
+    def pinned_runs(self, hid: str) -> list[str]:
+        """The result runs the lab's pin file lists (one line each, appended as each result finished): the
+        store must still hold every one of them as a finished result, or results were deleted there."""
+        try:
+            lines = self.pinned_lock_path(hid).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return []
+        return [m[1] for line in lines if (m := _PINNED_RUN.match(line))]
 
     def pin_lock(self, hid: str, sha: str, note: str = "") -> None:
         from hyp.files import write_atomic

@@ -58,17 +58,29 @@ class LockState:
 
 def lock_state(hyp: Hypothesis, lock_sha: str | None, locked: dict | None, amendments: list[Amendment],
                *, inputs: dict | None = None, tampering: list[str] | None = None,
-               pinned: str | None = None) -> LockState:
+               pinned: str | None = None, pinned_runs: list[str] | None = None,
+               store_runs: list[str] | None = None) -> LockState:
     """Pure: compare the file (and its inputs) against the content locked with the first results.
 
     The stored tag, the locked copy logged beside it and the lab's pinned hash
     (hypotheses/.locks/H.sha256, committed to git) must agree; `tampering` lists what the store
-    itself shows was removed (results without a lock, deleted result runs). Any disagreement is
-    `broken`: never shown as intact or unlocked.
+    itself shows was removed (results without a lock, deleted result runs). `pinned_runs` are the finished
+    results the pin file lists, `store_runs` the finished results the store holds: a listed one the store
+    no longer holds (deleted, marked failed, moved to another hypothesis) was taken out behind hyp's back,
+    the newest as much as any other. Any disagreement is `broken`: never shown as intact or unlocked.
     """
     content = locked_content(hyp, inputs)
     current = sha256(content)
     problems = list(tampering or [])
+    if pinned is not None and lock_sha is None:
+        problems.append(f"hypotheses/.locks/{hyp.id}.sha256 pins results that this store does not hold "
+                        "(deleted, or the lab points at another store)")
+    elif pinned_runs and store_runs is not None:
+        held = set(store_runs)
+        gone = [r for r in pinned_runs if r not in held]
+        if gone:
+            problems.append(f"{len(gone)} result run(s) pinned in hypotheses/.locks/{hyp.id}.sha256 are no longer "
+                            f"finished results in the store (run {gone[0]})")
     if lock_sha is not None:
         if locked is None:
             problems.append("the locked copy logged with the first results is missing")

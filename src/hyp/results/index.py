@@ -10,6 +10,7 @@ checkout) is not kept, so reading a lab never needs to write it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import replace
@@ -23,7 +24,7 @@ from hyp.results.results import Results
 from hyp.store.base import owner_is_gone
 from hyp.store.sqlite_reader import sqlite_path
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 
 def store_fingerprint(uri: str) -> str | None:
@@ -63,6 +64,8 @@ def read_index(lab: Lab) -> dict[str, Results] | None:
     data = read_cache(_index_path(lab))
     if data.get("version") != INDEX_VERSION or data.get("store") != lab.tracking_uri or data.get("fingerprint") != fp:
         return None
+    if data.get("digest") != _digest(data.get("hypotheses")):
+        return None  # edited by hand: the index is a shortcut to the store, never a source of results
     try:
         results = {hid: Results.from_json(r) for hid, r in data["hypotheses"].items()}
     except (AttributeError, KeyError, TypeError, ValueError):
@@ -70,6 +73,12 @@ def read_index(lab: Lab) -> dict[str, Results] | None:
     if any(owner_is_gone(r) for res in results.values() for r in res.running):
         return None  # an orphaned RUNNING run: the slow path marks it KILLED
     return results
+
+
+def _digest(body) -> str:
+    """The body's hash as written: an index edited by hand no longer matches it and is read from the store
+    again (not a defence against someone who recomputes it; the lock and `--check` never trust the index)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
@@ -88,8 +97,9 @@ def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
             by_id.setdefault(r.hypothesis_id, []).append(r)
     results = _results_of(lab, tracker, by_id)
     if fp is not None:
+        body = {hid: r.to_json() for hid, r in results.items()}
         payload = {"version": INDEX_VERSION, "store": lab.tracking_uri, "fingerprint": fp,
-                   "hypotheses": {hid: r.to_json() for hid, r in results.items()}}
+                   "digest": _digest(body), "hypotheses": body}
         write_cache(_index_path(lab), json.dumps(payload, ensure_ascii=False))
     return results
 

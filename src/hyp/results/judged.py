@@ -32,13 +32,14 @@ class Judged:
 
 
 def judge_hypothesis(hyp: Hypothesis, results: Results | None, *, inputs: dict | None = None,
-                     pinned: str | None = None) -> Judged:
+                     pinned: str | None = None, pinned_runs: list[str] | None = None) -> Judged:
     """Pure: the verdict and lock state from the file, its inputs' content and what the store holds."""
     results = results or Results()
-    lock = lock_of(hyp, results, inputs=inputs, pinned=pinned)
+    lock = lock_of(hyp, results, inputs=inputs, pinned=pinned, pinned_runs=pinned_runs)
     judged_as = hyp
-    if lock.status == "amended-after-results" and results.locked:
-        # Changes nobody recorded do not count: judge against what was registered.
+    if lock.status in ("amended-after-results", "broken") and results.locked:
+        # Changes nobody recorded do not count: judge against what was registered. A broken lock too: its
+        # tag may have been rewritten to the edited file's hash, but the locked copy says what was registered.
         accepted = accepted_content(results.locked, results.amendments)
         data = hyp.model_dump(mode="json", exclude=set(LOCKED_PARTS))
         judged_as = Hypothesis.model_validate({**data, **{k: v for k, v in accepted.items() if k in LOCKED_PARTS}})
@@ -48,16 +49,19 @@ def judge_hypothesis(hyp: Hypothesis, results: Results | None, *, inputs: dict |
 
 
 def lock_of(hyp: Hypothesis, results: Results | None, *, inputs: dict | None = None,
-            pinned: str | None = None) -> LockState:
+            pinned: str | None = None, pinned_runs: list[str] | None = None) -> LockState:
     results = results or Results()
     return lock_state(hyp, results.lock_sha, results.locked, results.amendments, inputs=inputs,
-                      tampering=results.tampering, pinned=pinned)
+                      tampering=results.tampering, pinned=pinned, pinned_runs=pinned_runs,
+                      store_runs=results.locking_ids)
 
 
 def judge(lab: Lab, hyp: Hypothesis, results: Results | None) -> Judged:
     """`judge_hypothesis` with what the lab holds beside the file: the inputs the lock covers, the pinned hash."""
-    return judge_hypothesis(hyp, results, inputs=lab.lock_inputs(hyp), pinned=lab.pinned_lock(hyp.id))
+    return judge_hypothesis(hyp, results, inputs=lab.lock_inputs(hyp), pinned=lab.pinned_lock(hyp.id),
+                            pinned_runs=lab.pinned_runs(hyp.id))
 
 
 def lab_lock_of(lab: Lab, hyp: Hypothesis, results: Results | None) -> LockState:
-    return lock_of(hyp, results, inputs=lab.lock_inputs(hyp), pinned=lab.pinned_lock(hyp.id))
+    return lock_of(hyp, results, inputs=lab.lock_inputs(hyp), pinned=lab.pinned_lock(hyp.id),
+                   pinned_runs=lab.pinned_runs(hyp.id))

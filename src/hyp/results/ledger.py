@@ -88,9 +88,12 @@ def result_run(lab: Lab, hyp: Hypothesis, *, kind: str, name: str | None = None,
         _attach_hypothesis(lab, tracker, run_id, hyp, lock)
         result = ResultRun(tracker, run_id, lock, tags, results, [run_id] if kind in RESULT_KINDS else [])
         yield result
+    # Pinned once the first results exist: a run that failed before any result pins nothing. Every later
+    # finished result is listed too, so deleting the newest in the store shows as much as any other.
     if lock.status == "unlocked" and lab.pinned_lock(hyp.id) is None:
-        # Pinned once the first results exist: a run that failed before any result pins nothing.
         lab.pin_lock(hyp.id, tags["hyp.lock"], f"locked with the first results (run {run_id})")
+    else:
+        lab.pin_lock(hyp.id, tags["hyp.lock"], f"result (run {run_id})")
     result.judged = conclude(lab, tracker, hyp, result.verdict_runs)
 
 

@@ -34,6 +34,7 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
         out.lock_sha = tagged[0].tags["hyp.lock"]
         out.lock_run_id = tagged[0].run_id
     out.locking_runs = len(locking)
+    out.locking_ids = [r.run_id for r in locking if r.status == "FINISHED"]
     out.tampering = _tampering(locking)
     out.amendments = _amendments(runs)
     out.running = [{"run_id": r.run_id, **{k: v for k, v in r.tags.items() if k in ("hyp.pid", "hyp.host",
@@ -121,6 +122,10 @@ def _tampering(locking: list[RunRecord]) -> list[str]:
     unlocked = [r for r in locking if r.status == "FINISHED" and not r.tags.get("hyp.lock")]
     if unlocked:
         problems.append(f"results without a lock tag in the store (run {unlocked[0].run_id})")
+    # `hyp record` has no --set: deviations on a record were written by hand, and would take it out of the evidence.
+    forged = [r for r in locking if r.kind == "record" and r.tags.get("hyp.deviations")]
+    if forged:
+        problems.append(f"a hyp record carries --set deviations it cannot have (run {forged[0].run_id})")
     seqs = [int(r.tags[SEQ_TAG]) for r in locking if r.tags.get(SEQ_TAG, "").isdigit()]
     if seqs and max(seqs) > len(locking):
         problems.append(f"{max(seqs) - len(locking)} result run(s) were deleted from the store")

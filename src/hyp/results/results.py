@@ -48,6 +48,7 @@ class Results:
     running: list[dict] = field(default_factory=list)  # owner tags of RUNNING runs
     runs: int = 0
     locking_runs: int = 0  # top-level run, record and sweep runs, whatever their state
+    locking_ids: list[str] = field(default_factory=list)  # the finished ones among them (what the pin file lists)
     flags: dict[str, list[str]] = field(default_factory=dict)  # the latest result's coherence flags per answer
     agreements: list[dict] = field(default_factory=list)  # scorers' agreement on the latest result, per criterion
 
