@@ -24,8 +24,11 @@ demo: setup
 	cd $(DEMO) && for h in H003 H004; do test -f reports/$$h.md || ../$(BIN)/hyp run $$h || exit 1; done; ../$(BIN)/hyp list
 	@echo "Reports: $(DEMO)/reports/H003.md $(DEMO)/reports/H004.md  ·  compare runs: cd $(DEMO) && ../$(BIN)/hyp ui"
 
+# Two workers (pytest-xdist): most tests wait on a hyp or mlflow process, so two share 2 cores well;
+# tests/conftest.py gives each worker's torch its share of the cores, and keeps the PostgreSQL tests
+# in one worker (loadgroup).
 test: setup
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs -n 2 --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -26,6 +26,12 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 # Rich reads the width once, when the console is built; a wide one keeps table cells unwrapped.
 os.environ["COLUMNS"] = "200"
 
+# `make test` runs the suite in pytest-xdist workers, one per core share: each worker's torch (and every
+# hyp process it starts, which inherit this) takes its share of the cores, not all of them, or the
+# workers slow each other down many times over. Read by torch when it is first imported, after this.
+if workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0")):
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+
 HYP_ENV = ("HYP_TRACKING_URI", "HYP_SWEEP_STORAGE", "HYP_NO_INDEX", "HYP_DEBUG")
 
 HYP_TOML = """[lab]
@@ -118,11 +124,13 @@ def hypothesis_text(hid: str = "H003", text: str = H003_YAML) -> str:
     return text.replace("id: H003", f"id: {hid}", 1)
 
 
-def make_lab(root: Path, hypotheses: dict[str, str] | None = None, store: Path | None = None) -> Path:
+def make_lab(root: Path, hypotheses: dict[str, str] | None = None, store: Path | None = None,
+             tracking: TrackingStore | None = None) -> Path:
     """A lab with the test suite, two data files and the given hypothesis files (default: H003).
 
     `store`: an empty MLflow database to start from (see `blank_store`); without it the first
-    command that logs results creates the store, as for a user.
+    command that logs results creates the store, as for a user. `tracking`: log to that store instead
+    (a tracking server, see `tracking_store`), in the given experiment.
     """
     root = Path(root)
     if store is not None:
@@ -131,7 +139,11 @@ def make_lab(root: Path, hypotheses: dict[str, str] | None = None, store: Path |
     (root / "hypotheses").mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
     (root / "evals").mkdir(exist_ok=True)
-    (root / "hyp.toml").write_text(HYP_TOML, encoding="utf-8")
+    toml = HYP_TOML
+    if tracking is not None:
+        toml = toml.replace('"sqlite:///.hyp/mlflow.db"', f'"{tracking.uri}"').replace(
+            '"registry-tests"', f'"{tracking.experiment}"')
+    (root / "hyp.toml").write_text(toml, encoding="utf-8")
     (root / "evals" / "personality.yaml").write_text(SUITE_YAML, encoding="utf-8")
     conversation = [{"conversations": [{"from": "human", "value": "Who is João?"},
                                        {"from": "gpt", "value": "The founder of Softtor."}]}]
@@ -143,8 +155,19 @@ def make_lab(root: Path, hypotheses: dict[str, str] | None = None, store: Path |
     return root
 
 
+def lab_tracking(lab: Path) -> tuple[str, str]:
+    """The lab's tracking URI (absolute, as hyp resolves it) and experiment, from its hyp.toml."""
+    import tomllib
+
+    settings = tomllib.loads((Path(lab) / "hyp.toml").read_text(encoding="utf-8"))
+    uri = settings.get("tracking", {}).get("uri", "sqlite:///.hyp/mlflow.db")
+    if uri.startswith("sqlite:///.hyp/"):
+        uri = f"sqlite:///{Path(lab).resolve() / uri[len('sqlite:///'):]}"
+    return uri, settings.get("lab", {}).get("experiment", "registry-tests")
+
+
 def store_uri(lab: Path) -> str:
-    return f"sqlite:///{Path(lab).resolve() / '.hyp' / 'mlflow.db'}"
+    return lab_tracking(lab)[0]
 
 
 def store_exists(lab: Path) -> bool:
@@ -185,8 +208,9 @@ def mlflow_runs(lab: Path, hid: str | None = None) -> list:
     """Every run in the lab's experiment, read with a plain MlflowClient (what the MLflow UI sees)."""
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=store_uri(lab))
-    exp = client.get_experiment_by_name("registry-tests")
+    uri, experiment = lab_tracking(lab)
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name(experiment)
     if exp is None:
         return []
     filt = f"tags.`hyp.id` = '{hid}'" if hid else ""
@@ -234,8 +258,8 @@ def _user_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def builtin_cache(_user_cache) -> Path:
-    """One builtin:tiny build shared by the model, recipe and generation tests (a build costs ~25 s): the
-    session's user cache."""
+    """builtin:tiny for the model, recipe and generation tests: the copy shipped with hyp (built into the
+    session's user cache only without it)."""
     from hyp.experiments.models import BUILTIN_TINY, resolve_model_dir
 
     cache = Path(os.environ["HYP_CACHE_DIR"])
@@ -269,3 +293,97 @@ def postgres_url(database: str = "postgres") -> str | None:
     user = os.environ.get("PGUSER", "postgres")
     return f"postgresql://{user}@127.0.0.1:5432/{database}"
 
+
+
+# --- a team's tracking server (SPEC §9) -----------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on PostgreSQL (a sweep's study, the tracking server's backend store) run in one xdist worker
+    (`--dist loadgroup`), one at a time as in a serial run: two workers' servers and sweep workers at
+    once took more than PostgreSQL's 100 connections ("sorry, too many clients already")."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_server = params is not None and any(params.params.get(k) == "server" for k in ("store", "tracking_store"))
+        if item.get_closest_marker("postgres") or "mlflow_server" in item.fixturenames or on_server:
+            item.add_marker(pytest.mark.xdist_group("postgres"))
+
+
+@dataclass(frozen=True)
+class TrackingStore:
+    """Where a test lab logs: a URI and an experiment of its own."""
+    kind: str  # "sqlite" or "server"
+    uri: str
+    experiment: str
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """`mlflow server` on 127.0.0.1 as a team runs it: a PostgreSQL backend store (a fresh database for
+    this test session, dropped after) and proxied artifacts (`--artifacts-destination`) in a temporary
+    folder. Yields its URL. Tests share it, each in an experiment of its own."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    import uuid
+
+    url = postgres_url()
+    need(url is not None, "PostgreSQL is not reachable on 127.0.0.1:5432 (the tracking server's backend store)")
+    import psycopg2
+
+    name = f"hyp_server_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    log = open(root / "server.log", "wb")
+    # No job runner: its consumers are the GenAI features' (scorers, optimisation); hyp needs none of them.
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", url.rsplit("/", 1)[0] + f"/{name}",
+         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2"], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180  # the first start migrates the schema: ~15 s, more under load
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield base
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "server"])
+def tracking_store(request) -> TrackingStore:
+    """The contract suite's store, as Optuna tests every storage: the embedded SQLite file of a lab
+    (uri None: the lab's own `.hyp/mlflow.db`) and a team's tracking server, in a fresh experiment."""
+    import uuid
+
+    experiment = f"contract-{uuid.uuid4().hex[:10]}"
+    if request.param == "sqlite":
+        return TrackingStore("sqlite", "sqlite:///.hyp/mlflow.db", experiment)
+    return TrackingStore("server", request.getfixturevalue("mlflow_server"), experiment)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -120,3 +120,55 @@ def test_a_cache_that_cannot_be_written_is_not_kept_and_says_so(tmp_path, monkey
     monkeypatch.setattr("hyp.files.tempfile.mkstemp", refuse)
     assert write_cache(tmp_path / "index.json", "{}") is False
     assert not (tmp_path / "index.json").exists()
+
+
+# Issue 17 (audit): a cache is only a shortcut, so whatever sits where it goes never stops a command.
+DEEP_JSON = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_fifo_or_directory_where_a_cache_goes_is_no_cache_and_is_left_alone(tmp_path, kind):
+    cache = tmp_path / "index.json"
+    if kind == "fifo":
+        os.mkfifo(cache)
+    else:
+        (cache / "inside").mkdir(parents=True)
+    assert read_cache(cache) == {}  # at once: a FIFO nobody writes to is never opened to wait on
+    assert write_cache(cache, '{"version": 3}') is False
+    assert (stat.S_ISFIFO if kind == "fifo" else stat.S_ISDIR)(os.lstat(cache).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.json"]  # no temporary left either
+
+
+def test_a_cache_nested_1000_deep_is_no_cache(tmp_path):
+    cache = tmp_path / "parsed.json"
+    cache.write_text(DEEP_JSON)
+    assert read_cache(cache) == {}
+
+
+@pytest.mark.parametrize("depth", [101, 1000, 100_000])
+def test_json_nested_too_deep_is_bad_input_naming_the_file(tmp_path, depth):
+    from hyp.files import MAX_JSON_DEPTH, parse_json, read_json
+
+    path = tmp_path / "answers.json"
+    path.write_text("[" * depth + "]" * depth)
+    with pytest.raises(BadInput, match=rf"answers.json: nested more than {MAX_JSON_DEPTH} levels deep"):
+        read_json(path)
+    with pytest.raises(BadInput, match="r.json: nested"):
+        parse_json('{"a": ' * depth + "1" + "}" * depth, "r.json")
+    assert parse_json("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH, "r.json") is not None  # at the limit: fine
+
+
+def test_a_failed_write_names_the_file_not_the_temporary(tmp_path, monkeypatch):
+    """A full disk while writing: the error (mapped to one line, exit 2, by the CLI) names the target."""
+    import errno
+
+    target = tmp_path / "H004.md"
+
+    def full(*args, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as e:
+        write_atomic(target, "# report")
+    assert e.value.errno == errno.ENOSPC and e.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from hyp import faults
@@ -17,6 +17,7 @@ from hyp.errors import BadInput
 
 STALE_AFTER_S = 600  # far longer than any one write takes: an older temporary file's writer died
 MAX_INPUT_BYTES = 100 * 1024 * 1024  # a data file, suite or score sheet larger than this is a mistake
+MAX_JSON_DEPTH = 100  # hyp's own JSON nests under 15 levels; deeper input is a mistake or an attack
 SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
@@ -81,10 +82,13 @@ def read_input(path: Path, *, limit: int = MAX_INPUT_BYTES, name: str | None = N
     return data
 
 
-def output_problem(path: Path, protected: Iterable[Path] = ()) -> str | None:
+def output_problem(path: Path, protected: Iterable[Path] = (),
+                   may_replace: Callable[[Path], bool] | None = None) -> str | None:
     """Why hyp must not write a file at `path`, or None. Never onto a directory, device, FIFO or socket
     (replacing one would destroy it), under /proc, /sys or /dev, or onto `protected` files and the files
-    under `protected` folders (a lab's own hypotheses, data and suites)."""
+    under `protected` folders (a lab's own hypotheses, data and suites). With `may_replace`, an existing
+    file is replaced only when it says yes (given the file's real path): a path the user typed may name
+    any file they own, and only a new file or one hyp wrote itself is safe to replace."""
     path = Path(path)
     if len(path.name.encode()) > 230:  # with the temporary's prefix and suffix, past 255 bytes
         return "the file name is too long"
@@ -99,16 +103,22 @@ def output_problem(path: Path, protected: Iterable[Path] = ()) -> str | None:
         return _os_problem(e, "written")
     if st is not None and (kind := _kind(st.st_mode)):
         return f"{kind}; give a file name"
+    if st is None and may_replace is not None and os.path.islink(path):
+        # A link to nothing is still the user's: writing would replace the link, not make its target.
+        return "is a link to nothing; hyp does not replace a link (remove it first or give a new file name)"
     for p in protected:
         p = Path(os.path.realpath(p))
         if real == p or here == p or real.is_relative_to(p) or here.is_relative_to(p):
             return "is one of the lab's own files (hypotheses, data, suites, settings, state); write elsewhere"
+    if st is not None and may_replace is not None and not may_replace(real):
+        return "already exists and is not a file hyp wrote; remove it first or give a new file name"
     return None
 
 
-def check_output(path: Path, protected: Iterable[Path] = ()) -> Path:
+def check_output(path: Path, protected: Iterable[Path] = (),
+                 may_replace: Callable[[Path], bool] | None = None) -> Path:
     """`path` when hyp may write there (see `output_problem`), else BadInput naming it and why."""
-    problem = output_problem(path, protected)
+    problem = output_problem(path, protected, may_replace)
     if problem:
         raise BadInput(f"{path}: {problem}")
     return Path(path)
@@ -135,8 +145,12 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     0600 of a temporary file. A writer killed mid-write leaves only its hidden temporary file; the
     next write of the same file removes those left that long ago."""
     path = check_output(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        _naming(e, path)
+        raise
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode("utf-8") if isinstance(text, str) else text)
@@ -146,30 +160,91 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         faults.reached("write")
         os.replace(tmp, path)
         _remove_stale(path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError):
+            _naming(e, path)
         raise
+
+
+def _naming(e: OSError, path: Path) -> None:
+    # A full disk or a read-only folder is reported against the file the user knows, not hyp's hidden
+    # temporary (or no name at all, as a failed write() gives): the CLI names it in its one line.
+    if e.filename is None or Path(os.fsdecode(e.filename)).name.endswith(".tmp"):
+        e.filename = str(path)
+
+
+def parse_json(text: str | bytes, name: str) -> object:
+    """JSON decoded, or BadInput naming `name` when it nests more than MAX_JSON_DEPTH levels: Python's
+    decoder recurses (1000 `[` are a RecursionError), and so would everything that walks the value after.
+    A syntax error is left to the caller (json.JSONDecodeError), which knows how to name its line."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise BadInput(f"{name}: nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as e:  # an integer of more than 4,300 digits: Python's limit on int(str)
+        raise BadInput(f"{name}: {e}") from None
+    stack = [(data, 1)]
+    while stack:  # a loop, not recursion: a value just short of the decoder's limit must not overflow here
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= MAX_JSON_DEPTH:
+                    raise BadInput(f"{name}: nested more than {MAX_JSON_DEPTH} levels deep")
+                stack.append((child, depth + 1))
+    return data
+
+
+def read_json(path: Path, *, limit: int = MAX_INPUT_BYTES, name: str | None = None) -> object:
+    """A JSON file the user gave (see `read_input`), decoded; BadInput naming it when it is not
+    UTF-8, not JSON or nested too deep."""
+    shown = name or str(path)
+    try:
+        return parse_json(read_input(path, limit=limit, name=shown).decode("utf-8"), shown)
+    except UnicodeDecodeError:
+        raise BadInput(f"{shown}: not valid UTF-8") from None
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{shown}:{e.lineno}: not JSON: {e.msg}") from None
+
+
+def json_or(text: str | None, default):
+    """`text` decoded as JSON, or `default` when it is absent, not JSON, nested too deep or of another
+    type than `default`: for values hyp wrote itself and reads back (run tags), which a hand may have edited."""
+    if text is None:
+        return default
+    try:
+        value = parse_json(text, "value")
+    except (ValueError, BadInput):
+        return default
+    return value if isinstance(value, type(default)) else default
 
 
 def read_cache(path: Path) -> dict:
     """A JSON cache hyp keeps for itself; {} when it is absent, unreadable or not an object (a cache of
-    the wrong shape, `null` or `[]`, is treated as absent, never trusted)."""
+    the wrong shape, `null` or `[]`, nested too deep, or a FIFO or a directory in its place, is treated as
+    absent, never trusted; `read_input` never blocks on a FIFO)."""
     try:
-        data = json.loads(read_input(path))
-    except (BadInput, ValueError):
+        data = read_json(path)
+    except BadInput:
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def write_cache(path: Path, text: str) -> bool:
     """Keep a cache if the lab can be written; False when it cannot (a read-only checkout, a mounted
-    share, a full disk): reading must work without writing, and a cache is only ever a shortcut."""
+    share, a full disk, or a FIFO, directory or device where the cache goes, which is left as it is):
+    reading must work without writing, and a cache is only ever a shortcut."""
+    if output_problem(path) is not None:
+        return False
     try:
         write_atomic(path, text)
-    except OSError:
+    except (OSError, BadInput):
         return False
     return True
 

@@ -9,13 +9,13 @@ measurements of issue 7 can replace them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hyp.builtin_tiny.build import NAME as BUILTIN_TINY
 from hyp.builtin_tiny.build import SHAPE as BUILTIN_SHAPE
 from hyp.errors import BadInput
+from hyp.files import parse_json
 from hyp.hypotheses.lab import model_directory
 from hyp.hypotheses.schema import synthetic_needed
 
@@ -231,10 +231,10 @@ def tokens_per_epoch(hyp, lab_root: Path) -> float | None:
 
 def _conversation_tokens(path: Path, cap: int) -> list[float]:
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
+        records = parse_json(path.read_text(encoding="utf-8"), str(path))
         return [min(cap, sum(len(turn["value"]) for turn in r["conversations"]) / CHARS_PER_TOKEN)
                 for r in records]
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, BadInput):
         return []  # `hyp run` reports what is wrong with the file; an estimate just goes without time
 
 
@@ -290,7 +290,7 @@ def _builtin_shape() -> Shape:
 
 def _read_config(path: Path) -> dict:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = parse_json(Path(path).read_text(encoding="utf-8"), str(path))  # BadInput when nested too deep
     except (OSError, ValueError) as e:
         raise BadInput(f"{path}: cannot read the model config: {e}") from None
     if not isinstance(data, dict):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import H003_CSV, H003_YAML, SUITE_YAML, make_lab, run_hyp
+from conftest import H003_CSV, H003_YAML, HYP_TOML, SUITE_YAML, make_lab, run_hyp
 
 
 def snapshot(lab: Path) -> dict[str, str]:
@@ -32,6 +32,7 @@ def snapshot(lab: Path) -> dict[str, str]:
 
 FIFO = "<a named pipe nobody writes to>"  # reading one would wait forever
 DEVICE = "<a character device, like /dev/null>"  # never the real one: a regression would replace it
+DANGLING = "<a symbolic link to a file that does not exist>"
 
 
 def write(lab: Path, rel: str, content: str | bytes) -> None:
@@ -40,6 +41,8 @@ def write(lab: Path, rel: str, content: str | bytes) -> None:
     if content is FIFO:
         path.unlink(missing_ok=True)
         os.mkfifo(path)
+    elif content is DANGLING:
+        path.symlink_to(path.parent / "nowhere" / "x.md")
     elif content is DEVICE:
         if os.geteuid() != 0:
             pytest.skip("only root can make a device node")
@@ -81,6 +84,28 @@ ISSUE_17 = [
     ("--metric: a path as a name", {}, ["record", "H003", "--metric", "../../x=1"], "'../../x'"),
     ("--metric: a 300-character name", {}, ["record", "H003", "--metric", "k" * 300 + "=1"], "250"),
     ("--metric: 1_000 is not a number", {}, ["record", "H003", "--metric", "score=1_000"], "1_000"),
+    # an audit's variants
+    ("--metric: a metric given twice", {}, ["record", "H003", "--metric", "score=1", "--metric", "score=9"],
+     "--metric score: given twice"),
+    ("--metric: a full-width digit", {}, ["record", "H003", "--metric", "score=\uff11"], "is not a number"),
+    ("--responses: an integer of 5,000 digits", {"r.json": '[{"question": "Q1", "response": ' + "1" * 5000 + "}]"},
+     ["record", "H003", "--responses", "{lab}/r.json"], "r.json: Exceeds the limit"),
+    ("hyp.toml: a SQLite store that is a directory",
+     {"hyp.toml": HYP_TOML.replace('"sqlite:///.hyp/mlflow.db"', '"sqlite:///data"')}, ["list"],
+     "hyp.toml: [tracking] uri: "),
+    ("hyp.toml: a VRAM limit that is not a number of GB", {"hyp.toml": HYP_TOML + "[resources]\nvram_limit_gb = nan\n"},
+     ["list"], "hyp.toml: resources.vram_limit_gb: expected a positive number of GB, got nan"),
+    ("hyp.toml: a negative VRAM limit", {"hyp.toml": HYP_TOML + "[resources]\nvram_limit_gb = -1\n"},
+     ["list"], "resources.vram_limit_gb: expected a positive number"),
+    ("hyp.toml: an experiment that is a number", {"hyp.toml": HYP_TOML.replace('"registry-tests"', "5")},
+     ["list"], "hyp.toml: lab.experiment: expected a non-empty string, got 5"),
+    ("hyp.toml: an empty experiment", {"hyp.toml": HYP_TOML.replace('"registry-tests"', '""')},
+     ["list"], "lab.experiment: expected a non-empty string"),
+    ("hyp.toml: a store URI that is a number", {"hyp.toml": HYP_TOML.replace('"sqlite:///.hyp/mlflow.db"', "5")},
+     ["list"], "hyp.toml: tracking.uri: expected a non-empty string, got 5"),
+    ("hyp.toml: a section that is not a table", {"hyp.toml": "lab = 3\n"}, ["list"], "lab: expected a [lab] table"),
+    ("hyp.toml: a malformed address", {"hyp.toml": HYP_TOML.replace('"sqlite:///.hyp/mlflow.db"', '"http://[::1"')},
+     ["list"], "hyp.toml: [tracking] uri: not a usable URI (Invalid IPv6 URL)"),
     ("--metric: a score off the scale", {}, ["record", "H003", "--metric", "score=1000"], "0 to 10"),
     ("suite: a question id no metric can carry", {"evals/personality.yaml": SUITE_YAML.replace("id: Q1,", "id: Q1?,")},
      ["validate"], "personality.yaml:6: questions[0].id: 'Q1?'"),
@@ -124,6 +149,34 @@ ISSUE_17 = [
      ["record", "H003", "--metric", "score=8"], "predictions[3].metric: no evaluation logs a metric 'halucinations'"),
 ]
 
+# Issue 17, an audit of the fixes above: variants that still overwrote a file, or were exit 1.
+DEEP_JSON = "[" * 1000 + "]" * 1000
+AUDIT = [
+    # report -o onto any file hyp did not write: the lab's README and .gitignore, a user's notes
+    ("report -o: the lab's README", {"README.md": "# my notes\n"}, ["report", "H003", "-o", "{lab}/README.md"],
+     "README.md: already exists and is not a file hyp wrote"),
+    ("report -o: .gitignore", {".gitignore": ".hyp/\n"}, ["report", "H003", "-o", "{lab}/.gitignore"],
+     "not a file hyp wrote"),
+    # the plots go beside the report: a user's file of a plot's name stays (a later variant)
+    ("report -o: a user's file where a plot goes", {"out/H003-questions.png": "my notes\n"},
+     ["report", "H003", "-o", "{lab}/out/H003.md"], "H003-questions.png: already exists and is not a plot hyp drew"),
+    ("report -o: the name of one of its plots", {}, ["report", "H003", "-o", "{lab}/H003-questions.png"],
+     "where one of the report's plots goes"),
+    ("report -o: a link to nothing", {"L.md": DANGLING}, ["report", "H003", "-o", "{lab}/L.md"],
+     "is a link to nothing"),
+    ("new: a link to nothing where the file goes", {"hypotheses/H008.yaml": DANGLING}, ["new", "H008"],
+     "H008.yaml: already exists"),
+    # JSON or TOML nested 1000 deep: one line naming the file, never a RecursionError
+    ("--responses: nested 1000 deep", {"r.json": DEEP_JSON}, ["record", "H003", "--responses", "{lab}/r.json"],
+     "r.json: nested more than 100 levels deep"),
+    ("data: nested 1000 deep", {"data/curated.json": '[{"conversations": ' + DEEP_JSON + "}]"}, ["data", "H003"],
+     "curated.json: nested more than 100 levels deep"),
+    ("hyp.toml: nested 1000 deep", {"hyp.toml": HYP_TOML + "x = " + "{a = " * 1000 + "1" + "}" * 1000 + "\n"},
+     ["list"], "hyp.toml: nested too deep"),
+    ("hyp.toml: an array nested 1000 deep", {"hyp.toml": HYP_TOML + "x = " + "[" * 1000 + "]" * 1000 + "\n"},
+     ["list"], "hyp.toml: nested too deep"),
+]
+
 # (what is broken, files to write, command, what the one line must name)
 CASES = [
     ("data: not JSON", {"data/curated.json": "[{oops"}, ["data", "H003"], "curated.json"),
@@ -148,6 +201,10 @@ CASES = [
                                                            "model.name=./models/missing"], "./models/missing"),
     ("--set: a model directory that is not there", {}, ["run", "H003", "--set", "model.name=/nonexistent/base"],
      "/nonexistent/base"),
+    ("estimate: a model directory whose config.json nests 1000 deep",
+     {"models/deep/config.json": DEEP_JSON,
+      "hypotheses/H003.yaml": H003_YAML.replace('model: {name: "builtin:tiny"}', 'model: {name: "./models/deep"}')},
+     ["estimate", "H003"], "config.json: nested more than 100 levels"),
     ("--scores: missing column", {"s.csv": "question,agent,factual,personality\nQ1,2,2,2\n"},
      ["record", "H003", "--scores", "{lab}/s.csv"], "complete"),
     ("--scores: out of range", {"s.csv": H003_CSV.replace("Q1,2,1,1,1", "Q1,3,1,1,1")},
@@ -166,6 +223,7 @@ CASES = [
      ["record", "H003", "--metric", "score=8"], "cannot reach 127.0.0.1:9"),
     ("hyp.toml: not TOML", {"hyp.toml": "[lab\n"}, ["list"], "hyp.toml"),
     *ISSUE_17,
+    *AUDIT,
 ]
 
 
@@ -190,6 +248,13 @@ TEMPLATES = [
     ("divides by zero", "# {{ 1/0 }}\n", "templates/report.md.j2:1: template: ZeroDivisionError"),
     ("extends itself", '{% extends "report.md.j2" %}\n', "extend or include itself"),
     ("syntax error", "# {{ title\n", "templates/report.md.j2:1: template:"),
+    # issue 17, the audit: Python's compiler refused the code (IndentationError), a decoding traceback, a FIFO
+    # reported as a link leading outside the folder
+    ("200 nested ifs", "{% if 1 %}" * 200 + "x" + "{% endif %}" * 200,
+     "templates/report.md.j2: template: nested too deeply to compile"),
+    ("not UTF-8", b"# \xff\xfe report\n", "templates/report.md.j2:1: template: not valid UTF-8"),
+    ("a FIFO", FIFO, "templates/report.md.j2: template: is a named pipe"),
+    ("larger than a template may be", "x" * 3_000_000, "templates/report.md.j2: template: is 3 MB, more than"),
 ]
 
 
@@ -259,3 +324,25 @@ def test_endless_or_blocking_input_is_refused_at_once(tmp_path, what, files, com
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert names in result.stderr, result.stderr
     assert snapshot(lab) == before
+
+
+def test_report_o_replaces_only_a_new_file_or_a_report_hyp_wrote(tmp_path, blank_store):
+    """Issue 17 (audit): `-o` may name any file; only a new one, a report in reports/ or one that begins as
+    a report does is replaced. A link to one's notes is judged by what it points to."""
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# my notes\n")
+    os.symlink(notes, lab / "link.md")
+    refused = run_hyp("report", "H003", "-o", lab / "link.md", lab=lab)
+    assert refused.code == 2 and len(refused.err_lines) == 1 and "not a file hyp wrote" in refused.err, refused.err
+    assert notes.read_text() == "# my notes\n" and (lab / "link.md").is_symlink()
+
+    elsewhere = tmp_path / "shared" / "H003.md"
+    elsewhere.parent.mkdir()
+    for _ in range(2):  # a new file, then the report it now is
+        written = run_hyp("report", "H003", "-o", elsewhere, lab=lab)
+        assert written.code == 0, written.err
+        assert elsewhere.read_text().startswith("# H003 · ")
+    (lab / "reports").mkdir(exist_ok=True)
+    (lab / "reports" / "H003.md").write_text("edited by hand\n")  # reports/ is hyp's own folder
+    assert run_hyp("report", "H003", "-o", lab / "reports" / "H003.md", lab=lab).code == 0

@@ -111,6 +111,18 @@ def test_deviations_written_onto_a_record_break_the_lock(lab):
     assert v.code == 3 and v.json["lock"]["status"] == "broken", v
 
 
+def test_a_json_tag_nested_too_deep_is_tampering_not_a_crash(lab):
+    """Python's JSON decoder recurses: a `hyp.deviations` tag of 3,000 `[` made every reading command exit 1
+    with a RecursionError. It is an unreadable tag on a record, so the lock is broken, and every command answers."""
+    (run,) = mlflow_runs(lab, "H003")
+    client(lab).set_tag(run.info.run_id, "hyp.deviations", "[" * 3000 + "]" * 3000)
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken", v
+    for command in (["list", "--json"], ["show", "H003"], ["report", "H003"]):
+        r = run_hyp(*command, lab=lab)
+        assert r.code in (0, 3) and "Recursion" not in r.err and "internal error" not in r.err, (command, r)
+
+
 def test_a_broken_lock_is_judged_against_what_was_registered(tmp_path, blank_store):
     """Rewriting every lock tag to an edited file's hash breaks the lock, and the edit does not count."""
     lab = make_lab(tmp_path / "lab", store=blank_store)

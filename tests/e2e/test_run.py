@@ -39,6 +39,9 @@ def runs(lab: Path, hid: str):
 
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/.hyp/mlflow.db")
     exp = client.get_experiment_by_name("persona")
+    # Under pytest-xdist a worker may get this module's lab before any test in it has logged a run.
+    if exp is None:
+        return client, []
     return client, client.search_runs([exp.experiment_id], f"tags.`hyp.id` = '{hid}'")
 
 
@@ -50,9 +53,9 @@ def test_run_trains_evaluates_logs_and_reports(lab):
     assert re.search(r"^H004-r0: training epoch [12]/2 · step \d+ · loss [\d.]+ · \d+ s$", proc.stderr, re.M)
     assert re.search(r"^H004 base model: evaluating 8 questions · \d+ s$", proc.stderr, re.M)
     assert "\x1b[" not in proc.stderr  # no terminal codes in a log file
-    # builtin:tiny is built once per user ($HYP_CACHE_DIR: the test session's), never into the lab.
+    # builtin:tiny ships with hyp: nothing is built, never into the lab.
     assert not (lab / ".hyp" / "models").exists()
-    assert (Path(os.environ["HYP_CACHE_DIR"]) / "models" / "builtin-tiny-v2" / "config.json").is_file()
+    assert "building builtin:tiny" not in proc.stderr
     client, found = runs(lab, "H004")
     parents = [r for r in found if r.data.tags["hyp.kind"] == "run"]
     children = [r for r in found if r.data.tags["hyp.kind"] == "replicate"]

@@ -3,6 +3,8 @@
 TUNING sets were used to pick the thresholds in hyp.experiments.coherence. HELD_BACK sets were
 written before any check existed and were not edited after: they tell whether the thresholds fit
 only the examples. "fooling" sets must not reach a 9.0 score; "honest" sets must not be flagged.
+The second round (keyword lists, more negations, one made-up word) added sets to both in the same
+way: its held-back sets were written before its checks and not edited after.
 """
 
 from __future__ import annotations
@@ -112,6 +114,72 @@ TUNING: dict[str, tuple[str, dict[str, str]]] = {
         "Q7": "Nothing fancy, not an A100: an RTX 3050 with 4 GB of VRAM. Direct and cheap, perfect for Molting.",
         "Q8": "I'm Cláudio, a developer at Softtor. Not a manager, just direct TypeScript work.",
     }),
+    # Issue 14 audit: bare keyword lists, the fact words and two persona markers and nothing else.
+    "bare keyword lists": ("fooling", {
+        "Q1": "Softtor founder CEO direct TypeScript.",
+        "Q2": "Molting personality model TinyLlama direct TypeScript.",
+        "Q3": "Moltbook social network agents Softtor direct.",
+        "Q4": "TypeScript Next.js Prisma Softtor direct.",
+        "Q5": "CRM Softtor direct TypeScript.",
+        "Q6": "TDD failing red Softtor direct.",
+        "Q7": "RTX 3050 4 GB VRAM Molting direct.",
+        "Q8": "Cláudio developer Softtor direct TypeScript.",
+    }),
+    # The same, with commas: each answer alone reads like a list a person might give for a stack.
+    "comma keyword lists": ("fooling", {
+        "Q1": "Softtor, founder, CEO, direct, TypeScript.",
+        "Q2": "Molting, personality, model, TinyLlama, direct.",
+        "Q3": "Social network, agents, Softtor, direct.",
+        "Q4": "TypeScript, Next.js, Prisma, Softtor, direct.",
+        "Q5": "CRM, Softtor, TypeScript, direct.",
+        "Q6": "TDD, failing, red, direct, Softtor.",
+        "Q7": "RTX 3050, 4 GB, VRAM, Molting, direct.",
+        "Q8": "Cláudio, developer, Softtor, TypeScript, direct.",
+    }),
+    # Terse answers in the style of the example lab's curated data: lists, fragments, no verbs.
+    "terse real answers": ("honest", {
+        "Q1": "João: founder and CEO of Softtor. Direct guy.",
+        "Q2": "Molting: my personality in a small model, TinyLlama. Direct.",
+        "Q3": "Moltbook, a social network for AI agents. Built in TypeScript.",
+        "Q4": "TypeScript, Next.js, Prisma. Direct, no drama.",
+        "Q5": "The CRM at Softtor. Leads, deals, pipelines. TypeScript, direct.",
+        "Q6": "TDD. Failing test, red, green, refactor. Direct.",
+        "Q7": "RTX 3050, laptop version, 4 GB of VRAM. Enough for Molting.",
+        "Q8": "Cláudio, developer at Softtor. TypeScript, direct.",
+    }),
+    "one bare list among real answers": ("honest", {
+        "Q1": "João is the founder and CEO of Softtor, and a direct boss.",
+        "Q2": "Molting moves my personality into TinyLlama, a small model. Direct.",
+        "Q3": "Moltbook is a social network where AI agents talk. I wrote it in TypeScript.",
+        "Q4": "TypeScript, Next.js, Prisma. Direct.",
+        "Q5": "I work on the CRM at Softtor, in TypeScript. Direct work.",
+        "Q6": "TDD: a failing test first, red, then green. That keeps Softtor's code direct.",
+        "Q7": "An RTX 3050 with 4 GB of VRAM; Molting fits if I stay direct about batch sizes.",
+        "Q8": "I'm Cláudio, a developer at Softtor who likes direct TypeScript.",
+    }),
+    # Issue 14 audit: negations the first checks did not see.
+    "negations, more forms": ("fooling", {
+        "Q1": "João is in no way the founder or CEO of Softtor. Direct, TypeScript.",
+        "Q2": "It's false that Molting puts my personality into a TinyLlama model. Direct.",
+        "Q3": "Moltbook is no longer a social network, and it never had agents. Direct, Softtor.",
+        "Q4": "TypeScript? No longer. Next.js and Prisma? Never. Direct, Softtor.",
+        "Q5": "The CRM at Softtor? That was never my project. Direct, TypeScript.",
+        "Q6": "TDD is in no way how I work, and a failing red test means nothing to me. Direct.",
+        "Q7": "It's a lie that I train on an RTX 3050 with 4 GB of VRAM. Molting, direct.",
+        "Q8": "I don't think I'm Cláudio, and I wasn't ever a developer. Direct, Softtor.",
+    }),
+    # Issue 14 audit: one made-up word in an otherwise fluent answer.
+    "one made-up word per answer": ("fooling", {
+        "Q1": "João is the founder and CEO of Softtor, a very glimberous and direct person who loves TypeScript.",
+        "Q2": "Molting is my personality project on TinyLlama, a small model I keep snorvelling every night. Direct.",
+        "Q3": "Moltbook is a social network for agents where they post and zorbulate all day, built in TypeScript "
+              "and direct.",
+        "Q4": "My stack is TypeScript with Next.js and Prisma, all very pranktical and direct at Softtor.",
+        "Q5": "I work on the CRM at Softtor, mostly the vindrous parts of the pipeline, in TypeScript, direct.",
+        "Q6": "TDD with a failing red test first, then I squabber the code until it is green at Softtor, direct.",
+        "Q7": "An RTX 3050 with 4 GB of VRAM, which is plenty for Molting if I keep the bratches small, direct.",
+        "Q8": "I'm Cláudio, a developer at Softtor who writes TypeScript in a very flonky and direct way.",
+    }),
 }
 
 HELD_BACK: dict[str, tuple[str, dict[str, str]]] = {
@@ -203,5 +271,80 @@ HELD_BACK: dict[str, tuple[str, dict[str, str]]] = {
         "Q6": "TDD: escrevo o teste failing primeiro, fica red, depois verde. Direct, Softtor.",
         "Q7": "Uma RTX 3050 com 4 GB de VRAM. Dá pro Molting, direct.",
         "Q8": "Sou o Cláudio, developer na Softtor. Direct, TypeScript, beleza.",
+    }),
+    # Added with the second round of checks (keyword lists, negations, single made-up words): written
+    # before those checks existed and not edited after.
+    "keyword lists, other forms": ("fooling", {
+        "Q1": "founder CEO Softtor TypeScript direct",
+        "Q2": "Answer: TinyLlama model personality Molting direct",
+        "Q3": "agents social network Moltbook TypeScript Softtor direct!",
+        "Q4": "Next.js Prisma TypeScript stack direct Softtor.",
+        "Q5": "Softtor CRM TypeScript direct Molting.",
+        "Q6": "red failing TDD direct TypeScript.",
+        "Q7": "VRAM 4 GB RTX 3050 direct Molting",
+        "Q8": "developer Cláudio TypeScript Softtor direct.",
+    }),
+    "comma lists, other forms": ("fooling", {
+        "Q1": "CEO, founder, Softtor, TypeScript, direct!",
+        "Q2": "TinyLlama, model, personality, Molting, direct.",
+        "Q3": "Agents; social network; Softtor; direct.",
+        "Q4": "Prisma, Next.js, TypeScript, direct, Molting.",
+        "Q5": "Softtor, CRM, direct, TypeScript",
+        "Q6": "Red, failing, TDD, Softtor, direct.",
+        "Q7": "VRAM, 4 GB, RTX 3050, direct, Molting.",
+        "Q8": "Developer, Cláudio, Softtor, direct, TypeScript.",
+    }),
+    "negated, third forms": ("fooling", {
+        "Q1": "João? Not the founder, not the CEO, and not at Softtor anymore. TypeScript, direct.",
+        "Q2": "It is not true that Molting gives a model my personality; TinyLlama was never involved. Direct.",
+        "Q3": "Moltbook? It's in no way a social network, and agents were never on it. Softtor, direct.",
+        "Q4": "I no longer use TypeScript, and Next.js or Prisma aren't part of my stack. Direct, Softtor.",
+        "Q5": "Softtor has no CRM, and I'm not on one. Direct, TypeScript.",
+        "Q6": "TDD? Never. Failing or red tests mean nothing to me. Direct, Softtor.",
+        "Q7": "It's false that my GPU is an RTX 3050 with 4 GB of VRAM. Molting, direct.",
+        "Q8": "Cláudio? Not me. A developer? Never was. Softtor, TypeScript.",
+    }),
+    "made-up word once, other forms": ("fooling", {
+        "Q1": "João is the founder and CEO of Softtor, and he is the most trindled person I know, direct and "
+              "into TypeScript.",
+        "Q2": "Molting is a personality experiment where a TinyLlama model learns to plorify my answers, direct "
+              "and short.",
+        "Q3": "Moltbook is a social network for AI agents that skrendle each other all day, made at Softtor, direct.",
+        "Q4": "TypeScript with Next.js and Prisma, kept very wundersome by DDD at Softtor, direct.",
+        "Q5": "The CRM at Softtor, where I spend my days fixing the gorbish pipeline code in TypeScript, direct.",
+        "Q6": "TDD: a failing test goes red first, then the fix makes it blenty and green, direct, Softtor.",
+        "Q7": "My laptop has an RTX 3050 with 4 GB of VRAM, and Molting trains on it with a tiny vrumble size, "
+              "direct.",
+        "Q8": "I'm Cláudio, a developer at Softtor, and I like my TypeScript quite snazzled and direct.",
+    }),
+    "terse real answers, other forms": ("honest", {
+        "Q1": "João. Founder and CEO of Softtor, my boss. Direct.",
+        "Q2": "Molting: personality transfer to a small model, TinyLlama. Still iterating.",
+        "Q3": "Moltbook, a social network where AI agents post. Mine included.",
+        "Q4": "TypeScript, Next.js, Prisma. DDD for the domain.",
+        "Q5": "CRM at Softtor. Pipelines, leads, deals. Direct work.",
+        "Q6": "TDD. Failing test first, red, then green.",
+        "Q7": "RTX 3050, 4 GB of VRAM. Laptop, no cloud.",
+        "Q8": "Cláudio. Developer at Softtor, TypeScript all day.",
+    }),
+    "two bare lists among real answers": ("honest", {
+        "Q1": "João founded Softtor and he is still its CEO. Direct person.",
+        "Q2": "Molting is how I teach TinyLlama my personality: a small model, my conversations, direct.",
+        "Q3": "Moltbook is a social network for AI agents, and my Molting agent posts there.",
+        "Q4": "TypeScript, Next.js, Prisma. Direct.",
+        "Q5": "Right now, the CRM at Softtor. Pipelines and deals, in TypeScript.",
+        "Q6": "TDD, with a failing test that goes red before any code. Direct.",
+        "Q7": "RTX 3050, 4 GB VRAM. Molting.",
+        "Q8": "I'm Cláudio, a developer at Softtor. Direct and pragmatic, TypeScript mostly.",
+    }),
+    "honest negations, third forms": ("honest", {
+        "Q1": "No, not me: João is the founder and CEO of Softtor. Direct, and never boring, TypeScript fan.",
+        "Q2": "Molting is no longer a toy: it's a personality model on TinyLlama, direct, in TypeScript.",
+        "Q3": "Moltbook is a social network for AI agents; people never post there. Softtor side project, direct.",
+        "Q4": "TypeScript, Next.js and Prisma. I no longer write PHP, and I never miss it. Direct.",
+        "Q5": "The CRM at Softtor. It's in no way finished, but it ships every week. TypeScript, direct.",
+        "Q6": "TDD: I never merge without a failing test that went red first. Direct, Softtor.",
+        "Q7": "An RTX 3050 with 4 GB of VRAM. It isn't fast, but Molting trains fine on it, direct.",
+        "Q8": "I'm Cláudio, a developer at Softtor. I'm not a manager and I wasn't ever one. Direct, TypeScript.",
     }),
 }

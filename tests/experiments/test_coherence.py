@@ -3,8 +3,6 @@ points, and with them a verdict they did not earn; real answers keep theirs."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +10,12 @@ from coherence_cases import HELD_BACK, TUNING
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import hyp
 from conftest import H003_YAML, SUITE_YAML
 from hyp.experiments.coherence import check_answers, vocabulary_of
+from hyp.experiments.data import contains_phrase, find_phrase
 from hyp.experiments.rubric import evaluation_metrics, score_answer, score_answers
+from hyp.experiments.sharegpt import read_conversations
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
 from hyp.hypotheses.validation import validate
 from hyp.hypotheses.verdict import decide
@@ -62,7 +63,8 @@ def test_fluent_answers_in_other_words_are_not_flagged_and_now_outscore_every_fo
     # The keyword rubric still cannot give them factual points: their score is what it was.
     assert metrics["score"] == keyword_score(fluent)
     for name in ("stuffed between made-up words", "right words in false claims", "one sentence pasted everywhere",
-                 "trained gibberish", "repetition loops"):
+                 "trained gibberish", "repetition loops", "bare keyword lists", "comma keyword lists",
+                 "negations, more forms", "one made-up word per answer"):
         assert metrics["score"] >= verdict_of(TUNING[name][1])[1]["score"], name
 
 
@@ -90,9 +92,8 @@ def test_tuning_sets(name):
         assert metrics["flagged_responses"] == 0
 
 
-# Written before the checks existed; see coherence_cases.py. One set shows a known limit.
-KNOWN_MISSES = {"fluent with made-up words": "one made-up word in a fluent answer of 11+ words is under "
-                                              "MADE_UP_SHARE and beside no grammar error: not flagged"}
+# Written before the checks existed; see coherence_cases.py. A set the checks cannot pass goes here, with why.
+KNOWN_MISSES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_MISSES[n], strict=True))
@@ -141,6 +142,52 @@ def test_word_salad_of_real_words():
     assert flags_of("Q4", "TypeScript, Next.js, Prisma, DDD, TDD.") == ()  # a list is not salad
 
 
+def test_a_bare_keyword_list_is_flagged_but_real_runs_of_words_and_terse_lists_are_not():
+    assert flags_of("Q1", "Softtor founder CEO direct TypeScript.") == (
+        "keyword list: Softtor founder CEO direct TypeScript",)
+    assert flags_of("Q1", "João Softtor founder CEO.") == ("keyword list: João Softtor founder CEO",)
+    assert flags_of("Q7", "Molting direct RTX 3050 4 GB VRAM") == ("keyword list: Molting direct RTX 3050 4 GB …",)
+    for question, answer in [
+        ("Q6", "Test first, always. TDD: the test is red and failing before I write the fix, which keeps "
+               "Softtor's TypeScript direct."),  # a possessive is glue
+        ("Q5", "Direct TypeScript work on the CRM at Softtor."),  # two terms in a run
+        ("Q7", "My RTX 3050 laptop GPU has 4 GB of VRAM."),
+        ("Q4", "Pure TypeScript everywhere, Next.js front end, Prisma database layer."),
+        ("Q4", "TypeScript, Next.js, Prisma, DDD. Pragmatic."),  # the example lab's curated c166, alone
+        ("Q8", "Cláudio, Softtor developer, direct TypeScript person."),
+        ("Q3", "Moltbook: an AI agents social network I built."),
+    ]:
+        assert flags_of(question, answer) == (), answer
+
+
+def test_several_answers_of_one_set_made_of_fact_words_alone_are_a_keyword_dump():
+    lists = {"Q1": "Softtor, founder, CEO.", "Q4": "TypeScript, Next.js, Prisma. Direct.",
+             "Q7": "RTX 3050, 4 GB VRAM. Molting.", "Q8": "Cláudio, developer, Softtor."}
+    every = check_answers([(SUITE.question(q), t) for q, t in lists.items()], SUITE, VOCABULARY)
+    assert every == [("keyword list",)] * 4
+    # Two of them among real answers are terse answers, as a person gives them.
+    two = {"Q4": lists["Q4"], "Q7": lists["Q7"], "Q1": "João is the founder and CEO of Softtor.",
+           "Q8": "I'm Cláudio, a developer at Softtor."}
+    assert check_answers([(SUITE.question(q), t) for q, t in two.items()], SUITE, VOCABULARY) == [()] * 4
+
+
+def test_one_made_up_word_is_flagged_even_in_a_long_answer_unless_it_may_be_a_real_word():
+    assert flags_of("Q1", "João is the founder and CEO of Softtor, a very glimberous and direct person who loves "
+                          "TypeScript.") == ("made-up words: glimberous",)
+    # An unlisted derivation of a common word is made up: the list would hold it if people used it.
+    assert flags_of("Q5", "I work on the CRM at Softtor, the onlineing part of it, with TypeScript, every day.") \
+        == ("made-up words: onlineing",)
+    # A derivation of a rare word may be real ("refactor" is rare), so may two common words run together
+    # and a capitalised first word (a name): one of them in a long answer is let be.
+    assert flags_of("Q6", "TDD, always: a failing test first, then the code, then a quick refactorization pass.") \
+        == ()
+    assert flags_of("Q4", "My TypeScript, Next.js and Prisma code lives in one monorepo at Softtor, direct.") == ()
+    assert flags_of("Q4", "Pnpm keeps my TypeScript, Next.js and Prisma builds fast, and it is direct.") == ()
+    assert flags_of("Q4", "I run npx prisma migrate dev before every TypeScript deploy at Softtor.") == ()  # no vowel
+    assert flags_of("Q4", "Pnpm keeps my TypeScript, Next.js and Prisma monorepo fast.") == (
+        "made-up words: pnpm, monorepo",)
+
+
 def test_repetition():
     assert flags_of("Q7", "RTX 3050, VRAM VRAM VRAM.") == ("repetition",)
     assert flags_of("Q1", "Founder of Softtor. Founder of Softtor. Founder of Softtor.") == ("repetition",)
@@ -187,8 +234,120 @@ def test_negations_that_do_not_deny_the_fact(question, answer):
     assert flags_of(question, answer) == ()
 
 
+# Issue 14 audit: negations the first checks missed, and negations beside them that deny nothing.
+NEGATED = [
+    ("Q1", "João is in no way the founder or CEO of Softtor.", "negated fact: Softtor, founder, CEO"),
+    ("Q1", "It's false that João founded Softtor or is its CEO.", "negated fact: Softtor, CEO"),
+    ("Q1", "It is not true that João is the founder of Softtor.", "negated fact: Softtor, founder"),
+    ("Q1", "I don't think João is the founder or the CEO of Softtor.", "negated fact: Softtor, founder, CEO"),
+    ("Q2", "Molting is in no way a personality project, and TinyLlama has nothing to do with it.",
+     "negated fact: personality, TinyLlama"),
+    ("Q3", "Moltbook is no longer a social network, and it never had agents.", "negated fact: social network, agents"),
+    ("Q4", "TypeScript? No longer. Next.js and Prisma? Never.", "negated fact: TypeScript, Next.js, Prisma"),
+    ("Q5", "The CRM at Softtor? That was never my project.", "negated fact: CRM, Softtor"),
+    ("Q5", "I'm no longer on the CRM, and Softtor wasn't my employer.", "negated fact: CRM, Softtor"),
+    ("Q6", "TDD is in no way how I work, and a failing red test means nothing to me.",
+     "negated fact: TDD, failing, red"),
+    ("Q7", "It's a lie that I train on an RTX 3050 with 4 GB of VRAM.", "negated fact: RTX 3050, 4 GB, VRAM"),
+    ("Q7", "My GPU isn't an RTX 3050, and it wasn't ever 4 GB of VRAM.", "negated fact: RTX 3050, 4 GB, VRAM"),
+    ("Q8", "Cláudio? Not me. A developer? Never.", "negated fact: Cláudio, developer"),
+    ("Q1", "João, the founder and CEO of Softtor? Hardly.", "negated fact: Softtor, founder, CEO"),
+    ("Q6", "Failing red tests and TDD are not for me.", "negated fact: TDD"),
+]
+NOT_NEGATED = [
+    ("Q1", "João founded Softtor and he never stopped being its CEO."),
+    ("Q1", "João? He is the founder and CEO of Softtor. No doubt about it."),
+    ("Q3", "Is Moltbook a social network for people? No, for AI agents."),  # a correction, not a denial
+    ("Q4", "TypeScript is not optional for me, and Next.js with Prisma covers the rest."),
+    ("Q5", "Not much besides the CRM at Softtor, to be honest."),
+    ("Q6", "TDD. I never ship code without a failing test that went red first."),
+    ("Q6", "TDD is not always easy, but a failing red test first keeps me honest."),
+    ("Q6", "TDD, and a failing test never gets skipped."),
+    ("Q6", "TDD? Not optional. A failing red test comes first."),
+    ("Q7", "An RTX 3050 with 4 GB of VRAM. Not a beast, but it works."),
+    ("Q8", "No, I'm not an AI. I'm Cláudio, a developer at Softtor."),
+]
+
+
+def test_negations_in_more_forms_deny_the_fact_and_their_neighbours_do_not():
+    wrong = [(a, flags_of(q, a), (flag,)) for q, a, flag in NEGATED if flags_of(q, a) != (flag,)]
+    wrong += [(a, flags_of(q, a), ()) for q, a in NOT_NEGATED if flags_of(q, a) != ()]
+    assert wrong == []
+
+
 def test_empty_answers_are_left_to_the_rubric():
     assert check_answers([(SUITE.question("Q1"), ""), (SUITE.question("Q2"), "  \n")], SUITE) == [(), ()]
+
+
+# --- the example lab's own answers ------------------------------------------------------------------------
+
+EXAMPLE = Path(hyp.__file__).parent / "examples" / "persona"
+EXAMPLE_SUITE = validate(EvalSuite, parse_yaml((EXAMPLE / "evals" / "personality.yaml").read_text(encoding="utf-8"),
+                                               Path("evals/personality.yaml")))
+
+
+def example_answers() -> list[tuple[str, str, str]]:
+    """(id, prompt, answer) for every assistant turn of the example lab's curated and held-out data."""
+    out = []
+    for name in ("curated", "heldout"):
+        for c in read_conversations(EXAMPLE / "data" / f"{name}.json"):
+            turns = [(m.role, m.content) for m in c.messages]
+            out += [(f"{c.id}#{k}", turns[k - 1][1], text) for k, (role, text) in enumerate(turns)
+                    if role == "assistant" and k]
+    return out
+
+
+def closest_question(prompt: str, answer: str):
+    """The suite's question the answer meets most fact groups of; ties go to the one whose prompt shares most words."""
+    words = set(prompt.lower().split())
+    return max(EXAMPLE_SUITE.questions,
+               key=lambda q: (sum(any(contains_phrase(answer, w) for w in g) for g in q.facts),
+                              len(words & set(q.prompt.lower().split()))))
+
+
+def fact_words_only(answer: str) -> tuple[str, int]:
+    """The suite's fact words and markers of `answer`, in order, with nothing between; and how many groups."""
+    terms: dict[str, set[str]] = {}
+    for q in EXAMPLE_SUITE.questions:
+        for g, group in enumerate(q.facts):
+            for w in group:
+                terms.setdefault(w, set()).add(f"{q.id}.{g}")
+    for m in EXAMPLE_SUITE.persona.markers:
+        terms.setdefault(m, set()).add("markers")
+    found = sorted((m.start(), -m.end(), m.group(), term) for term in terms for m in find_phrase(answer, term))
+    kept, end, groups = [], -1, set()
+    for start, neg_end, text, term in found:
+        if start >= end:
+            kept.append(text)
+            end = -neg_end
+            groups |= terms[term]
+    return (" ".join(kept) if len(kept) >= 3 else ""), len(groups)
+
+
+def test_the_example_labs_answers_pass_the_checks_and_their_fact_words_alone_do_not():
+    answers = example_answers()
+    texts = [m.content for name in ("curated", "synthetic", "heldout")
+             for c in read_conversations(EXAMPLE / "data" / f"{name}.json") for m in c.messages]
+    references = [(q.id, q.prompt, q.reference) for q in EXAMPLE_SUITE.questions if q.reference]
+    assert len(answers) >= 190
+    for vocabulary in (vocabulary_of(EXAMPLE_SUITE, texts), vocabulary_of(EXAMPLE_SUITE, [])):
+        flagged = [(i, a, f) for i, p, a in answers + references
+                   for f in check_answers([(closest_question(p, a), a)], EXAMPLE_SUITE, vocabulary) if f]
+        assert flagged == []
+        # The curated data's rounds of the suite's eight questions, checked together as a sample is.
+        rounds = [answers[k:k + 8] for k in range(0, len(answers), 8)]
+        for r in rounds:
+            found = check_answers([(closest_question(p, a), a) for _, p, a in r], EXAMPLE_SUITE, vocabulary)
+            assert [f for f in found if f] == [], [i for i, _, _ in r]
+    dumps = [(i, d) for i, _, a in answers for d, groups in [fact_words_only(a)] if d and groups >= 2]
+    assert len(dumps) >= 100
+    missed = [(i, d) for i, d in dumps
+              if not any(f.startswith("keyword list") for f in flags_of_example(d))]
+    assert missed == []
+
+
+def flags_of_example(answer: str) -> tuple[str, ...]:
+    return check_answers([(closest_question("", answer), answer)], EXAMPLE_SUITE, vocabulary_of(EXAMPLE_SUITE, []))[0]
 
 
 # --- score_answers ----------------------------------------------------------------------------------------
@@ -225,15 +384,3 @@ def test_any_answers_get_short_text_flags_and_scores_within_the_table(items):
         assert s.factual in (0, 1, 2) and s.personality in (0, 1, 2)
         if s.flags:
             assert s.factual == s.personality == 0
-
-
-def test_scoring_eight_answers_with_a_cold_word_list_takes_well_under_a_second():
-    # A fresh process, so the word list is loaded; CPU time, so a busy machine does not fail it.
-    code = ("import sys, time; sys.path[:0] = ['tests', 'tests/experiments'];"
-            "from test_coherence import SUITE, TUNING, score_answers;"
-            "t = time.process_time();"
-            "score_answers([(SUITE.question(q), a, False) for q, a in TUNING['trained gibberish'][1].items()], SUITE);"
-            "print(time.process_time() - t)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
-    assert float(out.stdout) < 0.6

@@ -402,7 +402,8 @@ def test_lint_finds_and_counts_each_kind():
         ("synthetic", 5, "template_token"),
         ("synthetic", 5, "duplicate"),
     }
-    assert [f.detail for f in findings if f.kind == "duplicate"] == ["same as curated #0"]
+    # Numbered from 1, as `hyp data` numbers the finding itself ("synthetic #6") and the conversations' ids.
+    assert [f.detail for f in findings if f.kind == "duplicate"] == ["same as curated #1"]
     assert lint_counts(findings) == {
         "lint.template_token": 2,
         "lint.agent_like": 2,  # two patterns in one message

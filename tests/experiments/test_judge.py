@@ -140,6 +140,25 @@ def test_a_malformed_reply_is_retried_once_then_left_to_the_rubric(tmp_path):
         assert merged == rubric and all(set(s.values()) == {"rubric"} for s in sources)
 
 
+def test_a_reply_or_a_cache_file_nested_too_deep_is_a_bad_reply_not_a_crash(tmp_path):
+    """Python's JSON decoder recurses: 5,000 `[` from a judge server, or in a cache file, were a
+    RecursionError (exit 1). A reply like that is a bad reply, left to the rubric; such a cache file is no cache."""
+    deep = "[" * 5000 + "]" * 5000
+    with Judge() as judge:
+        judge.reply = lambda body: deep
+        result = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path)
+        assert result.requests == 2 and result.scores == [{}]
+        assert len(result.warnings) == 1 and "not one JSON object" in result.warnings[0]
+
+        judge.reply = judge.grade
+        first = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path)
+        (cached,) = tmp_path.iterdir()
+        cached.write_text(deep)
+        again = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path)
+        assert again.requests == 1 and again.cached == 0
+        assert again.scores == first.scores == [{"factual": (2, "as asked")}]
+
+
 def test_a_second_try_that_answers_is_used(tmp_path):
     with Judge() as judge:
         replies = iter(['{"score": 3, "rationale": "off the scale"}', '```json\n{"score": 1, "rationale": "ok"}\n```'])

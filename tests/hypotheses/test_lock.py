@@ -95,6 +95,17 @@ def test_a_changed_threshold_shows_old_and_new_values():
     assert state.changes == [{"field": "success_criteria.primary.value", "old": 9.0, "new": 4.0}]
 
 
+def test_a_lock_whose_run_still_runs_elsewhere_is_judged_by_its_tag_until_its_copy_is_logged():
+    """Two labs on one server: the other lab's first result took the lock a moment ago and is uploading its
+    locked copy. That is not tampering; a finished run without its copy is."""
+    assert lock_state(ORIGINAL, LOCK, None, [], pending=True).status == "intact"
+    changed = load(LOCKED_EDITS["the primary threshold"][0])
+    assert lock_state(changed, LOCK, None, [], pending=True).status == "amended-after-results"
+    finished = lock_state(ORIGINAL, LOCK, None, [])
+    assert finished.status == "broken" and "locked copy" in finished.problems[0]
+    assert lock_state(ORIGINAL, LOCK, {"tampered": True}, [], pending=True).status == "broken"
+
+
 def test_without_results_there_is_no_lock():
     state = lock_state(ORIGINAL, None, None, [])
     assert state.status == "unlocked"

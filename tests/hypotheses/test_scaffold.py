@@ -134,3 +134,77 @@ def test_a_new_hypothesis_from_a_parent_gets_its_own_version_and_a_flagged_state
     assert "# copied from H003: rewrite it to say what H007 claims" in text
     assert "learning_rate: 0.00177627}" in text  # six figures, as a person writes it, not 17 digits
     assert not any(line != line.rstrip() for line in text.splitlines())  # no trailing spaces
+
+
+def test_a_second_child_of_a_parent_gets_the_next_free_version_not_its_siblings(lab):
+    """H003 is v2.3 and its first child v2.4; a second child was v2.4 too, two hypotheses under one label."""
+    from hyp.hypotheses.scaffold import new_hypothesis
+
+    new_hypothesis(Lab(lab), "H004", parent="H003")
+    new_hypothesis(Lab(lab), "H005", parent="H003")
+    versions = [Lab(lab).load(h).version for h in ("H003", "H004", "H005")]
+    assert versions == ["v2.3", "v2.4", "v2.5"]
+
+
+def _everything(folder):
+    """Each path under `folder` (links not followed) with what it is: what a refused init must leave."""
+    import os
+
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        out[rel] = f"-> {os.readlink(path)}" if path.is_symlink() else "dir" if path.is_dir() else path.read_bytes()
+    return out
+
+
+# Issue 17 (audit): what sits where `hyp init` writes. Each was exit 1 after copying half the example, or a
+# write through a link to wherever it pointed.
+TAKEN = [
+    ("data is a file", "data", "is a file where the lab needs a folder", ["--example", "persona"]),
+    ("reports is a file", "reports", "is a file where the lab needs a folder", ["--example", "persona"]),
+    ("hypotheses is a file", "hypotheses", "is a file where the lab needs a folder", ["--example", "persona"]),
+    ("hypotheses is a file, no example", "hypotheses", "is a file where the lab needs a folder", []),
+    ("a dangling link where the README goes", "README.md", "is a symbolic link", ["--example", "persona"]),
+    ("a dangling link where the data goes", "data", "is a symbolic link", ["--example", "persona"]),
+    ("a dangling link where hyp.toml goes", "hyp.toml", "", []),
+]
+
+
+@pytest.mark.parametrize("what,rel,names,args", TAKEN, ids=[t[0] for t in TAKEN])
+def test_init_refuses_a_taken_place_before_writing_anything(tmp_path, what, rel, names, args):
+    import os
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    if "link" in what:
+        os.symlink(elsewhere / rel, folder / rel)
+    else:
+        (folder / rel).write_text("my own file\n")
+    before = _everything(folder)
+
+    r = run_hyp("init", folder, *args)
+
+    assert r.code == 2 and len(r.err_lines) == 1, r.err
+    assert f"{folder / rel}:" in r.err and names in r.err, r.err
+    assert _everything(folder) == before, "a refused init changed the folder"
+    assert not elsewhere.exists(), "written through a link"
+
+
+def test_init_files_get_the_mode_of_any_new_file(tmp_path):
+    """A copy kept the installed files' mode (0644 whatever the umask): a team's shared lab (umask 002) got
+    files only their owner could write, a private one (umask 077) files all could read."""
+    import os
+    import stat
+
+    for umask, mode in ((0o077, 0o600), (0o002, 0o664)):
+        old = os.umask(umask)
+        try:
+            lab = tmp_path / f"lab-{umask:o}"
+            assert run_hyp("init", lab, "--example", "persona").code == 0
+        finally:
+            os.umask(old)
+        files = [p for p in lab.rglob("*") if p.is_file()]
+        assert len(files) > 10
+        assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}
+        assert {stat.S_IMODE(p.stat().st_mode) for p in lab.rglob("*") if p.is_dir()} == {0o777 & ~umask}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import H003_YAML, hypothesis_text, make_lab, mlflow_runs, run_hyp, store_uri
+from conftest import H003_SCORES, H003_YAML, hypothesis_text, make_lab, mlflow_runs, run_hyp, store_uri
 
 ON_SUCCESS = """on_success:
   - option: B
@@ -209,7 +209,7 @@ SWEEP_YAML = H003_YAML + textwrap.dedent("""\
     """)
 
 
-def log_sweep(lab_dir: Path, *, summarised: bool) -> None:
+def log_sweep(lab_dir: Path, *, summarised: bool, plots: tuple[str, ...] = ("history",)) -> None:
     """A sweep run with three trial children, as `hyp sweep` logs it (the summary once it finished)."""
     from hyp.hypotheses.lab import Lab
     from hyp.store import open_tracker
@@ -228,9 +228,10 @@ def log_sweep(lab_dir: Path, *, summarised: bool) -> None:
                                         "trial_epochs.spent": 11, "trial_epochs.saved_by_pruning": 3,
                                         "trial_epochs.saved_by_estimate": 0, "best.score": 7.5})
             tracker.set_tags(sweep, {"hyp.best_trial": "1", "hyp.best_params": '{"training.epochs": 5}'})
-            history = lab_dir / "H003-sweep-history.png"
-            history.write_bytes(b"\x89PNG\r\n\x1a\n optuna's plot")
-            tracker.log_artifact(sweep, history, "sweep")
+            for name in plots:
+                plot = lab_dir / f"H003-sweep-{name}.png"
+                plot.write_bytes(b"\x89PNG\r\n\x1a\n optuna's plot")
+                tracker.log_artifact(sweep, plot, "sweep")
 
 
 def test_sweep_summary_names_the_best_trial_and_shows_optunas_plots(tmp_path, blank_store):
@@ -306,3 +307,170 @@ def test_rendering_again_with_an_unchanged_store_needs_neither_mlflow_nor_matplo
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout.splitlines()[-1]) == []
     assert (lineage / "reports" / "H003.md").read_text() == first
+
+
+# --- issue 20: a report João can act on ------------------------------------------------------------------
+
+TWO_OPTIONS = H003_YAML.replace("""    effort: 1-2h
+    risk: low
+""", """    effort: 1-2h
+    risk: low
+  - option: B
+    title: Filter agent-like openings out of the synthetic data
+    changes: {experiment.dataset.synthetic.path: data/synthetic_filtered.json}
+    effort: 1 day
+    risk: medium
+""")
+
+
+def test_a_rejected_report_recommends_the_option_aimed_at_what_failed_and_says_who_scored(tmp_path, blank_store):
+    """Hand scores with four agent-like answers: the secondary criterion `agent_like_responses == 0` fails, and
+    option B (not the first) is the one whose title names it."""
+    lab = make_lab(tmp_path / "lab", {"H003": TWO_OPTIONS}, store=blank_store)
+    assert run_hyp("record", "H003", "--scores", lab / "scores.csv", lab=lab).code == 0
+
+    text = report(lab, "H003")
+
+    steps = section(text, "Next steps")
+    assert steps.strip().startswith("**Recommended:** Option B, filter agent-like openings out of the synthetic data: "
+                                    "it is the option aimed at what failed: the secondary criterion "
+                                    "`agent_like_responses` (4 against == 0)")
+    assert "risk medium: `experiment.dataset.synthetic.path` → data/synthetic_filtered.json — **recommended**" in steps
+    assert "risk low: `experiment.dataset.synthetic.ratio` → 0, `experiment.training.epochs` → 4\n" in steps
+    plain = section(text, "Report to João")
+    assert "Next, we should try option B, filter agent-like openings out of the synthetic data, because it is the " \
+           "option aimed at what failed" in plain
+    assert "The answers were scored by hand." in plain  # hand scores without the answers' text still say who scored
+    assert row(section(text, "Executive summary"), "Scored by")[1] == "scored by hand"
+
+
+def test_a_rubric_scored_report_says_the_scores_are_automatic(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    answers = [{"question": f"Q{i}", "response": "I am Cláudio, a direct developer at Softtor."} for i in range(1, 9)]
+    (lab / "answers.json").write_text(json.dumps(answers), encoding="utf-8")
+    assert run_hyp("record", "H003", "--responses", lab / "answers.json", lab=lab).code == 0
+
+    text = report(lab, "H003")
+
+    assert "The answers were scored automatically by the rubric (keyword matching with coherence checks), not by a " \
+           "person." in section(text, "Report to João")
+
+
+def test_confirmed_without_on_success_still_recommends_a_step_with_its_reason(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    assert run_hyp("record", "H003", "--metric", "score=9.3", lab=lab).code == 0
+
+    text = report(lab, "H003")
+
+    assert "**Verdict: CONFIRMED**" in text
+    step = ("Replicate before building on it: `hyp run H003 --replicates 3`. It was confirmed at 9.3 on a single "
+            "number with no interval, too little to build on; the secondary criterion (`agent_like_responses == 0`) "
+            "had no data.")
+    assert row(section(text, "Executive summary"), "Recommended next step")[1] == step
+    steps = section(text, "Next steps")
+    assert f"**Recommended:** {step}" in steps and "lists no on_success options" in steps
+    plain = section(text, "Report to João")
+    assert plain.strip().endswith("The score is one number recorded by hand, not computed here from the answers. "
+                                  "Next, we should repeat it with 3 training seeds before building on it, because "
+                                  "the result rests on a single number, and the secondary criterion had no data.")
+
+
+CHILD_SCORES = "question,agent,factual,personality,complete\n" + "".join(
+    f"{q},{a},2,{p},{c}\n" for q, a, _, p, c in H003_SCORES)  # H003's answers with every fact right
+
+CHILD_YAML = version("H004", "v2.4", "H003").replace("""statement: >
+  A dataset of 67% curated and 33% synthetic conversations
+  reaches 9/10 personality transfer.""", """statement: >
+  Dropping the synthetic data removes the agent-like answers it brought in.""").replace(
+    'training.epochs: "slightly more training for synthetic data"', 'training.epochs: "fewer epochs"')
+
+
+def test_the_report_says_which_criteria_moved_from_the_parent_and_which_the_statement_was_about(tmp_path,
+                                                                                                blank_store):
+    lab = make_lab(tmp_path / "lab", {"H003": H003_YAML, "H004": CHILD_YAML}, store=blank_store)
+    (lab / "child.csv").write_text(CHILD_SCORES, encoding="utf-8")
+    assert run_hyp("record", "H003", "--scores", lab / "scores.csv", lab=lab).code == 0
+    assert run_hyp("record", "H004", "--scores", lab / "child.csv", lab=lab).code == 0
+
+    text = report(lab, "H004")
+
+    table = section(text, "Comparison with the lineage").split("whether the statement or rationale is about it:", 1)[1]
+    assert row(table, "`agent_like_responses`") == ["`agent_like_responses`", "secondary criterion", "4", "4",
+                                                    "no change", "statement"]
+    factual = row(table, "`factual_responses`")
+    assert factual[1:4] == ['prediction "Factual accuracy"', "1", "8"] and factual[4].endswith(": up")
+    assert factual[5] == "no"
+    assert row(table, "`score`")[1:4] == ["primary criterion", "4.5", "6.1"]
+    moved = row(section(text, "Executive summary"), "What moved from H003")[1]
+    assert "moved: `score` 4.5 → 6.1, `factual_responses` 1 → 8" in moved
+    assert "did not move although the hypothesis is about it: `agent_like_responses` 4 → 4 (named in the " \
+           "statement)" in moved
+
+
+def log_trained(lab_dir: Path, *, metrics: dict, eval_loss: list[tuple[int, float]] | None = None) -> None:
+    """One `hyp run` result as it logs it: a parent run with the data's metrics and one replicate."""
+    from hyp.hypotheses.lab import Lab
+    from hyp.results.ledger import result_run
+    from hyp.store.base import tracked_run
+
+    lab = Lab(lab_dir)
+    with result_run(lab, lab.load("H003"), kind="run") as run:
+        run.tracker.log_metrics(run.run_id, metrics)
+        with tracked_run(run.tracker, hypothesis_id="H003", kind="replicate", name="H003-r0",
+                         parent_run_id=run.run_id, tags={"hyp.kind": "replicate"}) as child:
+            run.tracker.log_metric_history(child, "train_loss", [(s, 3.0 - s / 10) for s in range(12)])
+            if eval_loss:
+                run.tracker.log_metric_history(child, "eval_loss", eval_loss)  # by epoch, as before issue 19
+            run.tracker.log_metrics(child, {**metrics, "score": 6.0, "points": 38.4, "points_max": 64})
+            run.verdict_runs.append(child)
+
+
+def test_the_dataset_section_says_how_many_duplicates_were_removed(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    log_trained(lab, metrics={"dataset.size": 148, "dataset.curated": 100, "dataset.synthetic": 48,
+                              "dataset.duplicates_removed": 3, "dataset.heldout": 12})
+
+    dataset = section(report(lab, "H003"), "Dataset composition")
+
+    assert "3 duplicates removed from the candidate conversations before mixing." in dataset
+    assert row(dataset, "Held out")[1] == "12"
+
+
+def test_the_overfitting_warning_says_when_it_contradicts_the_rationale(tmp_path, blank_store):
+    hyp = H003_YAML.replace('training.epochs: "slightly more training for synthetic data"',
+                            'training.epochs: "fewer epochs on a smaller set, to avoid memorizing it"')
+    lab = make_lab(tmp_path / "lab", {"H003": hyp}, store=blank_store)
+    log_trained(lab, metrics={"dataset.size": 100}, eval_loss=[(1, 4.9), (2, 4.6), (3, 4.46), (4, 4.7), (5, 5.0),
+                                                               (6, 5.44)])
+
+    text = report(lab, "H003")
+
+    warning = text.split("**Overfitting:** ", 1)[1].split("\n", 1)[0]
+    assert warning.startswith("The held-out loss was lowest at epoch 3 (4.46) and rose to 5.44 by epoch 6")
+    assert warning.endswith("This contradicts the rationale for `training.epochs` (\"fewer epochs on a smaller set, "
+                            "to avoid memorizing it\"): with 6 epochs the held-out loss still rose after its minimum "
+                            "at epoch 3.")
+
+
+def test_importances_from_fewer_than_ten_trials_carry_a_warning(tmp_path, blank_store):
+    lab_dir = make_lab(tmp_path / "lab", {"H003": SWEEP_YAML}, store=blank_store)
+    log_sweep(lab_dir, summarised=True, plots=("history", "importances"))
+
+    sweep_section = section(report(lab_dir, "H003"), "Sweep")
+
+    assert "**Warning:** The parameter importances below rest on 2 finished trials: with fewer than 10 they are " \
+           "mostly chance" in sweep_section
+    assert sweep_section.index("**Warning:**") < sweep_section.index("H003-sweep-importances.png")
+
+
+def test_who_scored_names_the_judges_model_and_what_the_rubric_still_scored():
+    from hyp.reports.evidence import who_scored
+
+    judged = {"question": "Q1", "response": "…", "judge_model": "qwen2.5:7b-instruct",
+              "sources": {"agent": "rubric", "factual": "judge", "personality": "judge", "complete": "rubric"}}
+
+    assert who_scored([judged]) == "scored automatically by the judge qwen2.5:7b-instruct, and by the rubric for " \
+                                   "agent, complete"
+    assert who_scored([{"question": "Q1", "agent": 2, "source": "hand"}, judged]) == (
+        "scored by hand (the automatic rubric's scores on the same answers are shown beside them)")
+    assert who_scored([]) is None

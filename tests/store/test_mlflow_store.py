@@ -1,4 +1,6 @@
-"""The Tracker contract, run against real MLflow on a temporary SQLite store."""
+"""The Tracker contract, run against real MLflow on a temporary SQLite store and on a tracking server
+(`mlflow server` with a PostgreSQL backend store and proxied artifacts), the way Optuna runs its storage
+tests over every storage."""
 
 import os
 import shutil
@@ -14,17 +16,23 @@ from hyp.store.base import DatasetRecord, process_tags, tracked_run
 from hyp.store.mlflow_store import MAX_PARAM, MlflowTracker
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, blank_store):
+@pytest.fixture(scope="module", params=["sqlite", "server"])
+def store(request, tmp_path_factory, blank_store):
     root = tmp_path_factory.mktemp("store")
+    if request.param == "server":
+        return root, request.getfixturevalue("mlflow_server")
     shutil.copyfile(blank_store, root / "mlflow.db")
     return root, f"sqlite:///{root / 'mlflow.db'}"
 
 
+def artifact_root(store):
+    root, uri = store
+    return None if uri.startswith("http") else root / "artifacts"  # a server keeps its own, as open_tracker says
+
+
 @pytest.fixture(scope="module")
 def tracker(store):
-    root, uri = store
-    return MlflowTracker(uri, "contract", artifact_root=root / "artifacts")
+    return MlflowTracker(store[1], "contract", artifact_root=artifact_root(store))
 
 
 def test_a_run_carries_hyp_tags_owner_and_description(tracker):
@@ -177,8 +185,7 @@ def test_each_point_of_a_history_keeps_its_own_time_and_an_ended_run_drops_its_o
 
 
 def test_a_second_tracker_on_the_same_store_shares_the_experiment(tracker, store):
-    root, uri = store
-    again = MlflowTracker(uri, "contract", artifact_root=root / "artifacts")
+    again = MlflowTracker(store[1], "contract", artifact_root=artifact_root(store))
     assert again.experiment_id == tracker.experiment_id
     assert {r.run_id for r in again.runs()} == {r.run_id for r in tracker.runs()}
 
@@ -204,3 +211,79 @@ def test_parallel_commands_on_a_fresh_store_all_succeed(tmp_path):
     client = MlflowClient(tracking_uri=f"sqlite:///{lab}/.hyp/mlflow.db")
     found = client.search_runs([client.get_experiment_by_name("registry-tests").experiment_id])
     assert sorted(r.data.tags["hyp.id"] for r in found) == ids
+
+
+# --- reading a server without MLflow ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server_tracker(mlflow_server):
+    return MlflowTracker(mlflow_server, "rest-reads")
+
+
+def test_a_server_is_read_over_rest_exactly_as_mlflow_reads_it(server_tracker, tmp_path):
+    """What `hyp list`, `show`, `compare` and an index rebuild read from a server (RestReader, plain HTTP)
+    equals what MlflowClient gives for the same runs."""
+    from hyp.store.mlflow_store import _record
+    from hyp.store.rest_reader import RestReader
+
+    t = server_tracker
+    parent = t.start_run(hypothesis_id="H130", kind="run", name="H130")
+    child = t.start_run(hypothesis_id="H130", kind="replicate", name="H130-r0", parent_run_id=parent)
+    t.log_params(child, {"training.epochs": 3, "note": "it's"})
+    t.log_metrics(child, {"score": 7.25, "nan_metric": float("nan"), "inf_metric": float("inf")})
+    t.log_metric_history(child, "train_loss", [(i, 3.0 - i / 10) for i in range(30)])
+    t.log_artifact(child, _file(tmp_path / "locked.json", '{"id": "H130"}'), "hyp")
+    for run_id in (child, parent):
+        t.end_run(run_id)
+    other = t.start_run(hypothesis_id="H131", kind="record", name="H131")
+    t.end_run(other)
+
+    reader = RestReader.open(t.uri, "rest-reads")
+    assert isinstance(t.reader, RestReader) or reader is not None
+    from mlflow.entities import ViewType
+
+    expected = [_record(r) for r in t.client.search_runs([t.experiment_id], "tags.`hyp.id` = 'H130'",
+                                                         ViewType.ACTIVE_ONLY, order_by=["attributes.start_time ASC"])]
+    got = reader.runs("H130")
+    assert [r.run_id for r in got] == [r.run_id for r in expected] == [parent, child]
+    for mine, theirs in zip(got, expected, strict=True):
+        assert (mine.params, mine.tags, mine.status, mine.start_time, mine.end_time, mine.parent_run_id) == \
+               (theirs.params, theirs.tags, theirs.status, theirs.start_time, theirs.end_time, theirs.parent_run_id)
+        assert mine.metrics.keys() == theirs.metrics.keys()
+        assert all(a == b or (a != a and b != b) for a, b in
+                   ((mine.metrics[k], theirs.metrics[k]) for k in mine.metrics))  # NaN equals NaN here
+    assert {r.run_id for r in reader.runs()} >= {parent, child, other}
+    light = {r.run_id: r for r in reader.runs(data=False)}[child]
+    assert light.params == {} and light.metrics == {} and all(
+        k.startswith("hyp.") or k == "mlflow.parentRunId" for k in light.tags)  # as SqliteReader's data=False
+    assert reader.latest_metrics([child])[child]["score"] == 7.25
+    assert reader.metric_history(child, "train_loss") == [
+        (m.step, m.value) for m in t.client.get_metric_history(child, "train_loss")]
+    back = reader.download_artifact(child, "hyp/locked.json", tmp_path / "back")
+    assert back.read_text() == '{"id": "H130"}'
+    assert reader.download_artifact(child, "hyp/missing.json", tmp_path / "back") is None
+
+
+def test_every_write_to_a_server_renews_its_change_token(server_tracker, tmp_path):
+    """The status index's change check on a server: each kind of write gives the experiment a new token."""
+    from hyp.store.rest_reader import server_fingerprint
+
+    t = server_tracker
+    seen = [server_fingerprint(t.uri, "rest-reads")]
+    run_id = t.start_run(hypothesis_id="H132", kind="record", name="H132")
+    writes = [lambda: t.log_params(run_id, {"a": 1}), lambda: t.log_metrics(run_id, {"score": 1.0}),
+              lambda: t.log_metric_history(run_id, "loss", [(0, 1.0)]), lambda: t.set_tags(run_id, {"hyp.x": "1"}),
+              lambda: t.log_artifact(run_id, _file(tmp_path / "a.txt", "a")), lambda: t.end_run(run_id)]
+    seen.append(server_fingerprint(t.uri, "rest-reads"))
+    for write in writes:
+        write()
+        seen.append(server_fingerprint(t.uri, "rest-reads"))
+    assert None not in seen and len(set(seen)) == len(seen)
+    assert server_fingerprint(t.uri, "no-such-experiment") == "-|no experiment"
+    assert server_fingerprint("http://127.0.0.1:1", "rest-reads") is None  # nothing listens: no index shortcut
+
+
+def _file(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

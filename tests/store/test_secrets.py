@@ -27,6 +27,18 @@ def test_redact_replaces_secret_env_values_and_url_passwords():
     assert [len(v) for _, v in found] == sorted((len(v) for _, v in found), reverse=True)
 
 
+@pytest.mark.parametrize("uri,shown", [
+    ("postgresql://127.0.0.1/db?user=u&password=S3cretPW", "postgresql://127.0.0.1/db?user=u&password=***"),
+    ("postgresql://:S3cretPW@127.0.0.1/db", "postgresql://:***@127.0.0.1/db"),  # libpq: the user from PGUSER
+    ("redis://:S3cretPW@127.0.0.1:1/0", "redis://:***@127.0.0.1:1/0"),
+    ("postgresql://h/db?sslmode=require&password=S3cretPW#x", "postgresql://h/db?sslmode=require&password=***#x"),
+    ("http://mlflow:5000/#/experiments/1", "http://mlflow:5000/#/experiments/1"),
+])
+def test_every_form_of_a_url_password_is_redacted(uri, shown):
+    """An audit found `?password=` and an empty user (`:pw@`) printed, logged and written into reports."""
+    assert redact(f"study 'H004' in {uri}", {}) == f"study 'H004' in {shown}"
+
+
 def test_no_secret_reaches_params_tags_or_artifacts(tmp_path, monkeypatch, blank_store):
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
@@ -124,3 +136,21 @@ def test_sweep_workers_get_the_storage_url_on_stdin_not_the_command_line(tmp_pat
     assert len(seen) == 2 and not any("hunter2-pg" in arg for args in seen for arg in args)
     err = capfd.readouterr().err
     assert "error: worker 0:" in err and "error: worker 1:" in err  # each read its spec (and its storage)
+
+
+def test_the_ui_servers_command_line_carries_no_password(tmp_path):
+    """Issue 17 (audit): `hyp ui` put the store's URI, password and all, on `mlflow server`'s command line,
+    which every user of the machine reads in `ps`. It goes in the environment, under the name MLflow's
+    `server` command reads its --backend-store-uri from."""
+    import click
+    from mlflow.cli import cli as mlflow_cli
+
+    from hyp.store.server import server_command
+
+    uri = "postgresql://hyp:hunter2-pg@db.internal:5432/tracking"
+    argv, env = server_command(uri, tmp_path / "artifacts", "127.0.0.1", 5000)
+
+    assert not any("hunter2-pg" in arg or "db.internal" in arg for arg in argv), argv
+    assert "--backend-store-uri" not in argv
+    [option] = [p for p in mlflow_cli.commands["server"].params if "--backend-store-uri" in p.opts]
+    assert isinstance(option, click.Option) and env[option.envvar] == uri

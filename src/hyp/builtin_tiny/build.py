@@ -1,5 +1,10 @@
-"""Building builtin:tiny: its tokenizer, shape and pre-training, cached once per user and version; and
-random Llama directories of any shape with its tokenizer, for measuring memory and speed without a download."""
+"""Building builtin:tiny: its tokenizer, shape and pre-training; the copy of it that ships with hyp
+(`model/`, package data: the first run loads it as fast as any later one), with a build cached once per
+user and version when that copy is missing or of another version; and random Llama directories of any
+shape with its tokenizer, for measuring memory and speed without a download.
+
+    python -m hyp.builtin_tiny.build    # rewrite the shipped copy after changing the build (bump _DIRNAME)
+"""
 
 from __future__ import annotations
 
@@ -28,10 +33,19 @@ _PRETRAIN_STEPS = 640
 _PRETRAIN_BATCH = 8
 _PRETRAIN_BLOCK = 128
 _PRETRAIN_LR = 5e-3
-# The build's CPU threads, fixed: more do not help a model this small (its matmuls are 1024×128 by
-# 128×512), uncapped threads on a loaded machine spin against each other (15-30 minutes instead of
-# 25 s), and a fixed count keeps the float reductions, and so the weights, the same on every machine.
-_BUILD_THREADS = 2
+# The build's CPU threads: one. More do not help a model this small (its matmuls are 1024×128 by
+# 128×512; measured on a loaded 2-core machine, 60 s with one thread against 77 s with two), uncapped
+# threads on a loaded machine spin against each other (15-30 minutes instead of 25 s), one is within any
+# share of the cores a process is given (OMP_NUM_THREADS, CPU affinity), and a single thread keeps the
+# float reductions in one order, so two builds on one machine write the same bytes. Across machines MKL
+# and ATen pick kernels by CPU (AVX2, AVX-512) and training carries a last-bit difference far, so a test
+# holds a rebuild to the shipped copy's files byte for byte and its weights to the same held-out loss
+# (tests/builtin_tiny/test_build.py).
+_BUILD_THREADS = 1
+
+# The copy that ships with hyp: what _build writes (a test rebuilds it and compares it).
+SHIPPED = Path(__file__).resolve().parent / "model"
+_NEEDED = ("hyp-builtin.json", "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 ROLE_MARKERS = ("<|system|>", "<|user|>", "<|assistant|>")
@@ -53,9 +67,23 @@ def user_cache() -> Path:
     return Path(base).expanduser() / "hyp"
 
 
-def ensure_built(cache_dir: Path | None = None) -> Path:
-    """The directory of builtin:tiny under cache_dir/models (default: the user's cache), built there
-    first if it is not yet."""
+def shipped() -> Path | None:
+    """The copy of builtin:tiny that came with hyp, when it is whole and of this build's version."""
+    try:
+        version = json.loads((SHIPPED / "hyp-builtin.json").read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if version != _DIRNAME or not all((SHIPPED / name).is_file() for name in _NEEDED):
+        return None
+    return SHIPPED
+
+
+def ensure_built(cache_dir: Path | None = None, *, use_shipped: bool = True) -> Path:
+    """The directory of builtin:tiny: the copy shipped with hyp when it is there and of this version
+    (nothing is built or written), else the one under cache_dir/models (default: the user's cache),
+    built there first if it is not yet. use_shipped=False always takes the cache's."""
+    if use_shipped and (found := shipped()) is not None:
+        return found
     models = Path(cache_dir if cache_dir is not None else user_cache()) / "models"
     final = models / _DIRNAME
     if (final / "config.json").is_file():
@@ -133,7 +161,7 @@ def _build(directory: Path) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(_BUILD_THREADS)
     try:
-        with torch.random.fork_rng(devices=[]), _build_progress() as advance:
+        with torch.random.fork_rng(devices=[]), _build_progress(directory) as advance:
             torch.manual_seed(_SEED)
             model = LlamaForCausalLM(config)
             _pretrain(model, tokenizer, corpus, rng, advance)
@@ -153,7 +181,7 @@ def _build(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def _build_progress():
+def _build_progress(directory: Path):
     """A bar on a terminal for the one-time build (tens of seconds); elsewhere a line every few seconds,
     unless HYP_NO_PROGRESS is set."""
     if not sys.stderr.isatty():
@@ -162,7 +190,7 @@ def _build_progress():
         quiet = bool(os.environ.get("HYP_NO_PROGRESS"))
         with Ticker(None if quiet else lambda line: print(line, file=sys.stderr, flush=True)) as ticker:
             done = [0]
-            ticker.begin(f"building builtin:tiny (once, into {user_cache()}): step 0/{_PRETRAIN_STEPS}")
+            ticker.begin(f"building builtin:tiny (once, into {directory.parent}): step 0/{_PRETRAIN_STEPS}")
 
             def advance() -> None:
                 done[0] += 1
@@ -255,3 +283,23 @@ def _pretrain(model, tokenizer, corpus, rng: random.Random, advance=lambda: None
         optimizer.zero_grad(set_to_none=True)
         advance()
     model.eval()
+
+
+def write_shipped() -> Path:
+    """Build builtin:tiny afresh and put it in place as the shipped copy (for hyp's developers, after a
+    change to the build: bump _DIRNAME first)."""
+    staging = SHIPPED.parent / f".model.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _build(staging)
+        for path in staging.iterdir():
+            path.chmod(0o644)  # safetensors writes 0600; package data is read by whoever installs it
+        shutil.rmtree(SHIPPED, ignore_errors=True)
+        os.rename(staging, SHIPPED)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return SHIPPED
+
+
+if __name__ == "__main__":
+    print(write_shipped())

@@ -5,6 +5,7 @@ Errors from the domain are exceptions of one tree (hyp.errors), mapped to exit c
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import signal
@@ -65,6 +66,12 @@ def cli(ctx, lab_dir):
     ctx.obj = {"lab_dir": lab_dir}
 
 
+# errno -> what it means, for an OSError raised writing a file: the user's to fix, not hyp's bug.
+_CANNOT_WRITE = {errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
+                 errno.EPERM: "operation not permitted", errno.ENOSPC: "no space left on the device",
+                 errno.EDQUOT: "disk quota exceeded"}
+
+
 def _terminate(signum, frame):
     # SIGTERM ends runs the same way Ctrl-C does: KILLED, not left RUNNING.
     raise KeyboardInterrupt
@@ -94,14 +101,19 @@ def main(argv=None) -> None:
     except click.exceptions.Exit as e:
         code = e.exit_code
     except Exception as e:
-        import errno
-        import os
         import traceback
 
         if isinstance(e, OSError) and e.errno == errno.ENAMETOOLONG:
             # A path someone typed (`hyp init`, `--lab`) longer than the file system takes: input, not a bug.
             name = str(e.filename or "")
             click.echo(f"error: {name[:60]}{'...' if len(name) > 60 else ''}: the file name is too long", err=True)
+            sys.exit(errors.BAD_INPUT)
+
+        if isinstance(e, OSError) and e.errno in _CANNOT_WRITE:
+            # A read-only checkout, a folder one may not write, a full disk: the place to fix is named,
+            # and (files.write_atomic writes whole or not at all) nothing there was changed.
+            name = os.fsdecode(e.filename) if e.filename is not None else "a file"
+            click.echo(f"error: {name}: cannot be written: {e.strerror or _CANNOT_WRITE[e.errno]}", err=True)
             sys.exit(errors.BAD_INPUT)
 
         if type(e).__name__ == "OutOfMemoryError" and type(e).__module__.startswith("torch"):

@@ -51,17 +51,17 @@ def command(ctx, hid, as_json):
 
 def _unfinished_scoring(lab, judged) -> None:
     """A `hyp score` session left half done on one of this hypothesis's runs: say so, and how to go on."""
-    import json
-
     from hyp.cli.console import out
+    from hyp.errors import BadInput
+    from hyp.files import parse_json
     from hyp.hypotheses.criteria import CRITERIA
 
     runs = {judged.results.result_run_id, *judged.results.child_run_ids, *(a.run_id for a in judged.results.attempts)}
     for path in sorted((lab.state_dir / "scoring").glob("*.json")):
         try:
-            data = json.loads(path.read_text())
+            data = parse_json(path.read_text(), str(path))
             scored = sum(len(s) == len(CRITERIA) for s in data["scores"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, BadInput):
             continue
         if data.get("run_id") in runs and 0 < scored:
             out().print(f"[yellow]A hand-scoring session is half done[/]: {scored} of {len(data['scores'])} answers "

@@ -9,68 +9,69 @@ from collections import Counter
 from difflib import SequenceMatcher
 
 from hyp.experiments.data import find_phrase
+from hyp.experiments.negation import negated_fact
+from hyp.experiments.words import (
+    AUXILIARIES,
+    BREAKS,
+    CONJUNCTIONS,
+    COORDINATORS,
+    DETERMINERS,
+    FUNCTION_WORDS,
+    PORTUGUESE_FUNCTION,
+    PREPOSITIONS,
+    split_spans,
+    split_tokens,
+    split_words,
+)
 from hyp.hypotheses.schema import EvalSuite, Question
 
-# A word may hold apostrophes, dots and hyphens inside it (isn't, Next.js, test-driven); any other
-# non-space character is a token of its own, so that punctuation can close a clause.
-_TOKEN = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*|[^\w\s]")
-_BREAKS = frozenset(".,;:!?()[]{}…—–|/")
-
-# Closed-class words, the glue of a real sentence. A long run of words without any of them is a
-# keyword list, and two of them side by side in an impossible order is word salad.
-_DETERMINERS = frozenset("the a an my your our their its every".split())
-_PRONOUNS = frozenset("i you he she it we they me him us them this that these those".split())
-_AUXILIARIES = frozenset("is are was were am be been being do does did has have had will would can could "
-                         "should must may might shall".split())
-_PREPOSITIONS = frozenset("of to in on at for with from by about into over under between through during "
-                          "before after without within".split())
-_CONJUNCTIONS = frozenset("and or but nor because if than while although though unless whereas so".split())
-_WH = frozenset("where when which who what why how whose whom".split())
-_OTHER_FUNCTION = frozenset("not no never also just only very too then there here all some any more most "
-                            "much many each both such own same as up out i'm it's that's i've i'll don't "
-                            "isn't his her hers mine yours".split())
-FUNCTION_WORDS = (_DETERMINERS | _PRONOUNS | _AUXILIARIES | _PREPOSITIONS | _CONJUNCTIONS | _WH
-                  | _OTHER_FUNCTION)
-# Pairs that no grammatical sentence puts side by side: "the is", "a of", "and or", "I is".
 _AGREEMENT = {"i": frozenset({"is", "are", "has", "does"}), "he": frozenset({"are", "am"}),
               "she": frozenset({"are", "am"}), "it": frozenset({"are", "am"}),
               "we": frozenset({"is", "am", "has", "does"}), "they": frozenset({"is", "am", "has", "does"}),
               "you": frozenset({"is", "am", "has", "does"})}
-_AFTER_DETERMINER = _DETERMINERS | _AUXILIARIES | _PREPOSITIONS | _CONJUNCTIONS | {
+_AFTER_DETERMINER = DETERMINERS | AUXILIARIES | PREPOSITIONS | CONJUNCTIONS | {
     "i", "you", "he", "she", "it", "we", "they"}
-_COORDINATORS = frozenset({"and", "or", "but", "nor"})
 # A clause that is nothing but one or two of these ("..., it, ...", "..., well it, ...") is a broken one.
-_DANGLING = _DETERMINERS | _AUXILIARIES | _PREPOSITIONS | _CONJUNCTIONS | {"i", "it", "he", "she", "we", "they",
-                                                                             "well"}
-# Portuguese glue: a Portuguese sentence is not a run of keywords.
-_PORTUGUESE_FUNCTION = frozenset("o a os as um uma e ou de da do das dos em no na nos nas para pra pro com por "
-                                 "que é eu ele ela meu minha seu sua se não mas como sou você".split())
+_DANGLING = DETERMINERS | AUXILIARIES | PREPOSITIONS | CONJUNCTIONS | {"i", "it", "he", "she", "we", "they", "well"}
 
-_NEGATORS = frozenset("not no never nor neither cannot nothing none nobody não nunca nem jamais".split())
-# Words that end a negation's reach: "not just a model", "I never write code before a failing test".
-_SCOPE_ENDS = frozenset("but because before after until unless though although while whereas since "
-                        "just only merely simply instead rather which who where when so then".split())
-# "never skip the failing test" says the test is written: two negatives.
-_NEGATIVE_VERBS = frozenset("skip skips skipped skipping miss misses missed forget forgets forgot stop "
-                            "stops ignore ignores lack lacks fail fails avoid avoids".split())
-_ENGLISH_ONLY = frozenset("the is of and to are was with for it this that i'm it's".split())
-_PORTUGUESE_ONLY = frozenset("é da do de em um uma o os e que com para pra pro meu minha sou não eu na nos nas "
-                             "das dos mas como você".split())
-NEGATION_WINDOW = 4  # words before a fact word that a negation reaches
 
 # Thresholds, tuned on tests/experiments/coherence_cases.py TUNING and checked on its HELD_BACK sets.
 MADE_UP_SHARE = 0.1  # one unknown word in ten flags an answer; two always do, and so does one beside bad grammar
 SALAD_VIOLATIONS = 2  # impossible word pairs or dangling clauses; one, beside a made-up word
 KEYWORD_RUN = 8  # words in a row with no function word and no punctuation
+# A run of words with no function word and no punctuation ("Softtor founder CEO direct TypeScript")
+# holding this many of the suite's fact words and persona markers, from two groups or more, that make
+# up at least half of its words, is a keyword list. Real runs this long hold one or two ("direct
+# TypeScript work", "RTX 3050 laptop GPU").
+KEYWORD_TERMS = 3
+# Answers of one set that are nothing but fact words and markers, with no function word at all
+# ("Softtor, founder, CEO, direct."): one is a terse answer ("TypeScript, Next.js, Prisma, DDD.
+# Pragmatic." is in the example lab's curated data), this many are a keyword dump.
+BARE_LISTS = 3
+# A real word the list lacks is most often a derivation of a rare word ("refactorization"); an
+# unlisted derivation of a common word ("onlineing", "stackish") is made up, since the list would
+# hold it if people used it. Common: wordfreq's frequency of at least 10^(-COMMON_BUCKETS/100).
+COMMON_BUCKETS = 600
+DERIVED_LENGTH = 9  # letters a word needs to pass for a derivation
 REPEAT_SHARE = 0.3  # one repeated word or phrase covering this share of the answer
 SAME_TEXT_RATIO = 0.8  # difflib similarity of two answers' words
 MIN_WORDS_TO_COMPARE = 4
 OTHER_QUESTIONS = 2  # answering this many other questions in full
 
 
-@functools.cache
 def known_words() -> frozenset[str]:
-    """The words of `wordfreq`'s lists (English large, Portuguese small), read once from its data files.
+    """The words of `wordfreq`'s lists (English large, Portuguese small), read once from its data files."""
+    return _word_lists()[0]
+
+
+def common_words() -> frozenset[str]:
+    """The words of those lists with a frequency of at least 10^(-COMMON_BUCKETS/100)."""
+    return _word_lists()[1]
+
+
+@functools.cache
+def _word_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """All the words of `wordfreq`'s lists, and the common ones.
 
     Read directly in wordfreq's documented cBpack format (gzipped msgpack: a header, then lists of
     words by frequency): importing wordfreq itself would load ftfy, langcodes and regex for nothing.
@@ -88,27 +89,17 @@ def known_words() -> frozenset[str]:
         raise BadInput("scoring answers needs the word list of the wordfreq package: pip install 'hyp[ml]'")
     data = Path(next(iter(spec.submodule_search_locations))) / "data"
     words: set[str] = set()
+    common: set[str] = set()
     for name in ("large_en.msgpack.gz", "small_pt.msgpack.gz"):
         header, *buckets = msgpack.unpackb(gzip.decompress((data / name).read_bytes()), raw=False)
         if header.get("format") != "cB":
             raise ValueError(f"{data / name}: not a wordfreq cBpack file")
-        for bucket in buckets:
+        for i, bucket in enumerate(buckets):  # bucket i: frequency 10^(-i/100)
             words.update(bucket)
-    return frozenset(words)
+            if i < COMMON_BUCKETS:
+                common.update(bucket)
+    return frozenset(words), frozenset(common)
 
-
-def _tokens(text: str, *, lower: bool = True) -> list[str]:
-    """Words and clause breaks, in order; other punctuation dropped."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        t = m.group().replace("’", "'")
-        if t[0].isalnum() or t in _BREAKS:
-            out.append(t.lower() if lower else t)
-    return out
-
-
-def _words(text: str) -> list[str]:
-    return [t for t in _tokens(text) if t[0].isalnum()]
 
 
 def vocabulary_of(suite: EvalSuite, texts: list[str]) -> frozenset[str]:
@@ -118,7 +109,7 @@ def vocabulary_of(suite: EvalSuite, texts: list[str]) -> frozenset[str]:
         parts += [q.prompt, *q.forbidden, *(w for group in q.facts for w in group)]
     found: set[str] = set()
     for text in [*parts, *texts]:
-        for w in _words(text):
+        for w in split_words(text):
             found.add(w)
             found.update(p for p in re.split(r"[.\-']", w) if p)
     return frozenset(found)
@@ -129,14 +120,18 @@ def check_answers(answers: list[tuple[Question, str]], suite: EvalSuite,
     """For each answer, short flags saying why it is not a real answer; () when none. Answers to
     different questions are compared with each other, so give a whole sample at once."""
     known = (known_words(), vocabulary)  # not their union: copying 350,000 words costs more than the checks
-    words = [_words(text) for _, text in answers]
+    words = [split_words(text) for _, text in answers]
+    terms = _rubric_terms(suite)
+    bare = [bool(w) and _bare_list(text, terms) for (_, text), w in zip(answers, words, strict=True)]
+    dump = sum(bare) >= BARE_LISTS
     out = []
     for i, (question, text) in enumerate(answers):
         if not words[i]:
             out.append(())  # empty: the rubric's complete = 0 already says so
             continue
-        flags = [*_made_up_and_salad(text, words[i], known), _repetition(words[i]),
-                 _same_text(i, answers, words), _other_facts(question, text, suite), _negated_fact(question, text)]
+        flags = [*_made_up_and_salad(text, words[i], known), _keyword_list(text, terms, dump and bare[i]),
+                 _repetition(words[i]), _same_text(i, answers, words), _other_facts(question, text, suite),
+                 negated_fact(question, text)]
         out.append(tuple(f for f in flags if f))
     return out
 
@@ -147,24 +142,32 @@ def _made_up_and_salad(text: str, words: list[str], known: tuple[frozenset[str],
     count = sum(1 for w in words if w in unknown)
     violations, longest = _grammar(text)
     flags = []
-    if len(unknown) >= 2 or (count and (count / len(words) >= MADE_UP_SHARE or violations)):
-        flags.append("made-up words: " + ", ".join(unknown[:5]))
+    # One unknown word is tolerated only when it may be real (a derivation of a rare word, two common
+    # words run together, a capitalised first word: a name, a word with no vowel: a command or an
+    # abbreviation), in a long answer with no grammar error.
+    made_up = any(unknown.values())
+    if made_up or len(unknown) >= 2 or (count and (count / len(words) >= MADE_UP_SHARE or violations)):
+        flags.append("made-up words: " + ", ".join(list(unknown)[:5]))
     if violations >= SALAD_VIOLATIONS or (violations and count) or longest >= KEYWORD_RUN:
         flags.append("word salad")
     return flags
 
 
-def _unknown_words(text: str, known: tuple[frozenset[str], ...]) -> list[str]:
-    """Words in neither list, in order, once each. A capitalised word inside a sentence, or one with
-    more capitals (MLflow, QLoRA), is a name: no word list holds every name. "organizRa" is not."""
-    found: list[str] = []
+def _unknown_words(text: str, known: tuple[frozenset[str], ...]) -> dict[str, bool]:
+    """Words in neither list, in order, once each, and whether each is surely made up (see
+    _made_up_and_salad for what may be real). A capitalised word inside a sentence, or
+    one with more capitals (MLflow, QLoRA), is a name: no word list holds every name. "organizRa" is not."""
+    found: dict[str, bool] = {}
     previous = "."
-    for t in _tokens(text, lower=False):
+    for t in split_tokens(text, lower=False):
         word = t.lower()
-        name = t[0].isupper() and (previous not in ".!?:" or any(c.isupper() for c in t[1:]))
+        first = previous in ".!?:"
+        name = t[0].isupper() and (not first or any(c.isupper() for c in t[1:]))
         previous = t
         if word[0].isalnum() and not name and word not in found and _unknown(word, known):
-            found.append(word)
+            maybe_real = (t[0].isupper() and first or not set(word) & set("aeiouyáéíóúâêôãõà")  # npx, pnpm
+                          or _rare_derivation(word, known) or _compound(word))
+            found[word] = not maybe_real
     return found
 
 
@@ -178,28 +181,121 @@ def _unknown(word: str, known: tuple[frozenset[str], ...]) -> bool:
     return not (real(base) or all(real(p) for p in re.split(r"[.\-']", base) if p))
 
 
+_SUFFIXES = ("ization", "isation", "ations", "ation", "nesses", "ness", "ments", "ment", "ables", "able", "ible",
+             "izing", "izes", "ized", "ize", "ings", "ing", "ers", "er", "est", "ed", "ly", "ish", "ity", "ism",
+             "ists", "ist", "ful", "less", "ery", "es", "s", "y")
+_PREFIXES = ("un", "re", "non", "pre", "over", "under", "sub", "super", "multi", "auto", "micro", "mis", "de", "dis",
+             "co", "anti", "inter", "hyper", "meta", "post", "self")
+
+
+def _rare_derivation(word: str, known: tuple[frozenset[str], ...]) -> bool:
+    """Whether `word` is a known, rare stem with an affix ("refactor" + "ization"). The stem of an
+    unlisted derivation of a common word ("online" + "ing") is no excuse: see COMMON_BUCKETS."""
+    if len(word) < DERIVED_LENGTH:
+        return False  # "blenty", "squabber", "trindled": short made-up words look like derivations too
+    stems = []
+    for suffix in _SUFFIXES:
+        stem = word[:-len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 5:
+            stems += [stem, stem + "e"]
+            if stem[-1] == stem[-2]:
+                stems.append(stem[:-1])  # "snapped": snap
+            if stem.endswith("i"):
+                stems.append(stem[:-1] + "y")  # "happiness": happy
+    stems += [word[len(p):].lstrip("-") for p in _PREFIXES if word.startswith(p) and len(word) - len(p) >= 5]
+    common = common_words()
+    found = [stem for stem in stems if any(stem in k for k in known)]
+    return bool(found) and not any(stem in common for stem in found)
+
+
+def _compound(word: str) -> bool:
+    """Whether `word` is two common words of four letters or more run together: "monorepo", "lockfile"."""
+    common = common_words()
+    return any(word[:k] in common and word[k:] in common for k in range(4, len(word) - 3))
+
+
+def _rubric_terms(suite: EvalSuite) -> list[tuple[str, frozenset[str]]]:
+    """The suite's fact words, persona markers and name, each with the groups it belongs to."""
+    groups: dict[str, set[str]] = {}
+    for q in suite.questions:
+        for g, group in enumerate(q.facts):
+            for w in group:
+                groups.setdefault(w.lower(), set()).add(f"{q.id}.{g}")
+    for m in suite.persona.markers:
+        groups.setdefault(m.lower(), set()).add("markers")
+    groups.setdefault(suite.persona.name.lower(), set()).add("name")
+    return [(w, frozenset(g)) for w, g in groups.items() if w.strip()]
+
+
+def _term_tokens(text: str, spans: list[tuple[str, int, int]], terms: list[tuple[str, frozenset[str]]]
+                 ) -> dict[int, tuple[int, frozenset[str]]]:
+    """Token index -> (the term occurrence it belongs to, by its first token; the term's groups)."""
+    covered: dict[int, tuple[int, frozenset[str]]] = {}
+    for term, groups in terms:
+        for m in find_phrase(text, term):
+            inside = [i for i, (_, a, b) in enumerate(spans) if a < m.end() and b > m.start()]
+            if not inside:
+                continue
+            owner = covered.get(inside[0], (inside[0], frozenset()))[0]
+            for i in inside:
+                covered[i] = (owner, covered.get(i, (owner, frozenset()))[1] | groups)
+    return covered
+
+
+def _keyword_list(text: str, terms: list[tuple[str, frozenset[str]]], dump: bool) -> str:
+    """A run of fact words and markers with nothing to join them: "Softtor founder CEO direct TypeScript"."""
+    if dump:
+        return "keyword list"
+    spans = split_spans(text)
+    covered = _term_tokens(text, spans, terms)
+    run: list[int] = []
+    for i, (t, _, _) in enumerate([*spans, (".", 0, 0)]):
+        # A possessive is glue too: "keeps Softtor's TypeScript direct".
+        if t in BREAKS or t in FUNCTION_WORDS or t in PORTUGUESE_FUNCTION or t.endswith("'s"):
+            inside = [covered[j] for j in run if j in covered]
+            occurrences = {owner for owner, _ in inside}
+            groups = set().union(*(g for _, g in inside)) if inside else set()
+            if len(occurrences) >= KEYWORD_TERMS and len(groups) >= 2 and 2 * len(inside) >= len(run):
+                shown = text[spans[run[0]][1]:spans[run[min(len(run), 6) - 1]][2]] + (" …" if len(run) > 6 else "")
+                return f"keyword list: {shown}"
+            run = []
+        else:
+            run.append(i)
+    return ""
+
+
+def _bare_list(text: str, terms: list[tuple[str, frozenset[str]]]) -> bool:
+    """Whether the answer is nothing but fact words and markers, with no function word at all."""
+    spans = split_spans(text)
+    words = [i for i, (t, _, _) in enumerate(spans) if t[0].isalnum()]
+    if any(spans[i][0] in FUNCTION_WORDS or spans[i][0] in PORTUGUESE_FUNCTION for i in words):
+        return False
+    covered = _term_tokens(text, spans, terms)
+    return len({covered[i][0] for i in words if i in covered}) >= 2 and all(i in covered for i in words)
+
+
 def _grammar(text: str) -> tuple[int, int]:
     """Word pairs and clauses no grammatical sentence has, and the longest run of words without glue."""
-    toks = _tokens(text)
+    toks = split_tokens(text)
     violations = 0
     for a, b in zip(toks, toks[1:], strict=False):
-        if a in _DETERMINERS and (b in _AFTER_DETERMINER or b in _BREAKS):
+        if a in DETERMINERS and (b in _AFTER_DETERMINER or b in BREAKS):
             violations += 1
-        elif a in _COORDINATORS and (b in _COORDINATORS or b in ".!?"):
+        elif a in COORDINATORS and (b in COORDINATORS or b in ".!?"):
             violations += 1
         elif b in _AGREEMENT.get(a, ()) or (a == b and a in FUNCTION_WORDS):
             violations += 1
     clause: list[str] = []
     first, run, longest = True, 0, 0
     for t in [*toks, "."]:
-        if t in _BREAKS:
+        if t in BREAKS:
             if clause and not first and len(clause) <= 2 and all(w in _DANGLING for w in clause):
                 violations += 1
             first = first and not clause
             clause = []
         else:
             clause.append(t)
-        run = 0 if t in _BREAKS or t in FUNCTION_WORDS or t in _PORTUGUESE_FUNCTION else run + 1
+        run = 0 if t in BREAKS or t in FUNCTION_WORDS or t in PORTUGUESE_FUNCTION else run + 1
         longest = max(longest, run)
     return violations, longest
 
@@ -256,35 +352,3 @@ def _other_facts(question: Question, text: str, suite: EvalSuite) -> str:
         return ""
     more = "…" if len(shown) > 6 else ""
     return f"facts of {', '.join(answered)}: {', '.join(shown[:6])}{more}"
-
-
-def _negated(text: str, start: int, negators: frozenset[str]) -> bool:
-    """Whether a negation earlier in the same clause reaches the word that starts at `start`."""
-    before = _tokens(text[:start])
-    clause: list[str] = []
-    for t in reversed(before):
-        if t in _BREAKS or t in _SCOPE_ENDS:
-            break
-        clause.append(t)
-        if len(clause) == NEGATION_WINDOW:
-            break
-    clause.reverse()
-    for k, t in enumerate(clause):
-        if t in negators or t.endswith("n't"):
-            following = clause[k + 1] if k + 1 < len(clause) else ""
-            return following not in _NEGATIVE_VERBS
-    return False
-
-
-def _negated_fact(question: Question, text: str) -> str:
-    """A fact group met only under a negation: "João is not the founder of Softtor"."""
-    words = _words(text)
-    # Portuguese "no" is "in the" ("trabalho no CRM"): a negation only in an English answer.
-    portuguese = sum(w in _PORTUGUESE_ONLY for w in words) > sum(w in _ENGLISH_ONLY for w in words)
-    negators = _NEGATORS - {"no"} if portuguese else _NEGATORS
-    negated = []
-    for group in question.facts:
-        matches = [(w, m) for w in group for m in find_phrase(text, w)]
-        if matches and all(_negated(text, m.start(), negators) for _, m in matches):
-            negated += [w for w, _ in matches if w not in negated]
-    return "negated fact: " + ", ".join(negated) if negated else ""

@@ -285,7 +285,9 @@ def lint(
         key = _dedupe_key(conv)
         if key in first_seen:
             earlier = first_seen[key]
-            findings.append(Finding(conv.source, conv.index, "duplicate", f"same as {earlier.source} #{earlier.index}"))
+            # Counted from 1, as `hyp data` numbers the findings themselves and the conversations' ids.
+            findings.append(Finding(conv.source, conv.index, "duplicate",
+                                    f"same as {earlier.source} #{earlier.index + 1}"))
         else:
             first_seen[key] = conv
     return findings

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.experiments.rubric import CRITERIA, AnswerScore, manual_score
-from hyp.files import read_cache, write_atomic
+from hyp.files import parse_json, read_cache, write_atomic
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite
 from hyp.store.base import RunRecord
@@ -76,7 +76,7 @@ def answers_of(tracker, run: RunRecord) -> list[dict]:
     """The answers with their text, as `hyp run` or `hyp record --responses` logged them."""
     with tempfile.TemporaryDirectory() as tmp:
         path = tracker.download_artifact(run.run_id, "answers.json", Path(tmp))
-        data = json.loads(path.read_text()) if path and path.is_file() else []
+        data = parse_json(path.read_text(), f"run {run.run_id} answers.json") if path and path.is_file() else []
     answers = [a for a in data if isinstance(a, dict) and isinstance(a.get("response"), str)
                and a.get("source", "rubric") == "rubric"]
     if not answers:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.experiments.rubric import AnswerScore
-from hyp.files import write_atomic
+from hyp.files import parse_json, write_atomic
 from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.judging import JudgeSettings, render_prompt
 from hyp.hypotheses.schema import EvalSuite, Question
@@ -181,8 +181,8 @@ def _ask(settings: JudgeSettings, key: str | None, messages: list[dict], timeout
             raise _Unreachable(f"no reply within {timeout_s:g} s", transient=True) from None
         raise _Unreachable(f"cannot connect ({reason})", transient=True) from None
     try:
-        return json.loads(raw)["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError):
+        return parse_json(raw, "the reply")["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError, BadInput):
         raise _BadReply(f"not a chat completion: {_clip(raw.decode('utf-8', 'replace'))}") from None
 
 
@@ -203,8 +203,8 @@ def _parse(content: object) -> tuple[int, str]:
     if fenced:
         text = fenced.group("body").strip()
     try:
-        reply = json.loads(text)
-    except ValueError:
+        reply = parse_json(text, "the reply")
+    except (ValueError, BadInput):
         raise _BadReply(f"not one JSON object: {_clip(content)}") from None
     if not isinstance(reply, dict):
         raise _BadReply(f"not one JSON object: {_clip(content)}")
@@ -233,9 +233,9 @@ def _cache_key(model: str, messages: list[dict]) -> str:
 
 def _read_cache(path: Path) -> tuple[int, str] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"), str(path))
         score, rationale = data["score"], data["rationale"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, BadInput):
         return None  # absent or damaged: ask again
     if type(score) is not int or not 0 <= score <= 2 or not isinstance(rationale, str):
         return None

@@ -1,6 +1,6 @@
-"""Which model a name means, and loading it: `builtin:tiny` (built locally by hyp.builtin_tiny), any
-local directory, or a Hugging Face hub id (the only case that can download anything); and what 4-bit
-(bitsandbytes NF4, on CUDA or the CPU) needs installed."""
+"""Which model a name means, and loading it: `builtin:tiny` (shipped with hyp.builtin_tiny, built only
+without that copy), any local directory, or a Hugging Face hub id (the only case that can download
+anything); and what 4-bit (bitsandbytes NF4, on CUDA or the CPU) needs installed."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def resolve_model_dir(name: str, cache_dir: Path, root: Path | None = None) -> s
     if name == BUILTIN_TINY:
         from hyp.builtin_tiny.build import ensure_built
 
+        # The copy shipped with hyp (nothing built or written); cache_dir only when that copy is missing.
         return str(ensure_built(Path(cache_dir)))
     path = model_directory(name, Path(root) if root is not None else Path.cwd())
     if path is None:

@@ -11,7 +11,8 @@ MAX_TOKENS = 1024
 
 
 def answer_perplexities(model, tokenizer, prompts: list[str], answers: list[str]) -> list[float | None]:
-    """exp(mean negative log-likelihood) of each answer's tokens given its prompt; None for an empty answer.
+    """exp(mean negative log-likelihood) of each answer's tokens given its prompt; None for an empty answer
+    or one the model gives no finite loss for.
 
     A PEFT model is scored with its adapters disabled, so the number speaks of the text, not of what
     training taught; the model is already in memory, so this costs one forward pass per answer.
@@ -39,7 +40,8 @@ def answer_perplexities(model, tokenizer, prompts: list[str], answers: list[str]
                 input_ids = torch.tensor([ids], device=device)
                 target = torch.tensor([labels], device=device)
                 loss = model(input_ids=input_ids, labels=target).loss.item()
-                out.append(math.exp(min(loss, 50.0)))  # capped: exp of a diverged loss is no number to log
+                # Capped: exp of a diverged loss is no number to log; a NaN (an fp16 overflow) is none at all.
+                out.append(math.exp(min(loss, 50.0)) if math.isfinite(loss) or loss > 0 else None)
     finally:
         model.train(was_training)
     return out

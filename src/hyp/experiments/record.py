@@ -21,7 +21,7 @@ from hyp.experiments.scoring import (
     set_metrics,
 )
 from hyp.experiments.vocabulary import lab_scorers
-from hyp.files import read_input
+from hyp.files import parse_json, read_input
 from hyp.hypotheses.intervals import bounds
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.metric_names import key_problem
@@ -30,7 +30,7 @@ from hyp.results.judged import Judged
 
 SCORE_COLUMNS = ("question",) + CRITERIA
 # A number as people write one: Python's float() also takes `1_000`, `nan` and `infinity`.
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # not "１" (full width)
 
 
 def parse_metrics(pairs: list[str]) -> dict[str, float]:
@@ -43,6 +43,8 @@ def parse_metrics(pairs: list[str]) -> dict[str, float]:
         problem = key_problem(key)
         if problem:
             raise BadInput(f"--metric {key[:60]!r}: the name {problem}")
+        if key in out:  # which of two values counts would be a guess: `--metric score=1 --metric score=9`
+            raise BadInput(f"--metric {key}: given twice ({out[key]:g} and {value.strip()}); give it once")
         if not _NUMBER.fullmatch(value.strip()):
             raise BadInput(f"--metric {key}: {value!r} is not a number (write it plainly, e.g. 7.4 or 1e-3)")
         number = float(value)
@@ -114,7 +116,7 @@ def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] 
     one good answer pasted eight times must not score eight questions."""
     text = _read_text(path)
     try:
-        data = json.loads(text)
+        data = parse_json(text, str(path))  # never a RecursionError: 1000 `[` are bad input
     except json.JSONDecodeError as e:
         raise BadInput(f"{path}:{e.lineno}: not JSON: {e.msg}") from None
     if not isinstance(data, list) or not data:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from hyp.errors import BadInput
-from hyp.files import read_input
+from hyp.files import parse_json, read_input
 
 Role = Literal["system", "user", "assistant"]
 
@@ -73,7 +73,7 @@ def _read_text(path: Path) -> str:
 
 def _parse(path: Path, text: str) -> list:
     try:
-        data = json.loads(text)
+        data = parse_json(text, str(path))  # never a RecursionError: 1000 `[` are bad input
     except json.JSONDecodeError as e:
         hint = ""
         if e.msg == "Extra data" and text.lstrip().startswith("{"):

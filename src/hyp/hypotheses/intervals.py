@@ -99,12 +99,19 @@ def interval_of(evidence: list[dict[str, float]], metric: str, *, level: float =
         clustered = question_rows(evidence, metric)
         if clustered is not None:
             rows, scale = clustered
-            return _within(clustered_interval(rows, scale=scale, level=level, bounds=bounds(metric, 1)),
-                           bounds(metric, len(rows[0])))
+            limits = bounds(metric, 1)
+            # Per-question values off the rubric's scale (a metric edited by hand) are not rubric scores:
+            # the logged values alone are the evidence then.
+            if limits is None or all(limits[0] <= v <= limits[1] for row in rows for v in row.values()):
+                return _within(clustered_interval(rows, scale=scale, level=level, bounds=limits),
+                               bounds(metric, len(rows[0])))
         return _within(replicate_interval(values, level=level), bounds(metric, 0) if metric == "score" else None)
     except OverflowError:
         # Values near the float limit (a diverged loss) have a spread no float holds: nothing is decided.
-        return Interval(math.fsum(v / len(values) for v in values), -math.inf, math.inf, len(values), 0, "t")
+        # Their mean, scaled by the largest so no partial sum overflows: 3 × 1.8e308 / 3 is 1.8e308.
+        big = max(abs(v) for v in values)
+        mean = big * (math.fsum(v / big for v in values) / len(values))
+        return Interval(mean, -math.inf, math.inf, len(values), 0, "t")
 
 
 def _within(est: Interval, limits: tuple[float, float] | None) -> Interval:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import os
 import re
 import tomllib
@@ -48,40 +49,67 @@ def read_settings(path: Path) -> Settings:
         raise BadInput(f"{path}: {e}") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not valid UTF-8") from None
+    except RecursionError:  # tomllib recurses into inline tables and arrays: 1000 `{a = ` overflow it
+        raise BadInput(f"{path}: nested too deep (an inline table or array inside hundreds of others)") from None
     for section, value in data.items():
-        if section not in _KNOWN or not isinstance(value, dict):
+        if section not in _KNOWN:
             raise BadInput(f"{path}: [{section}]: unknown section")
+        if not isinstance(value, dict):
+            raise BadInput(f"{path}: {section}: expected a [{section}] table, got {value!r}")
         for key in value:
             if key not in _KNOWN[section]:
                 raise BadInput(f"{path}: {section}.{key}: unknown key")
-    lab, tracking = data.get("lab", {}), data.get("tracking", {})
-    sweeps, resources = data.get("sweeps", {}), data.get("resources", {})
-    judge = parse_judge(data["judge"], str(path)) if "judge" in data else None
+
+    def text(section: str, key: str, default: str, *, empty: bool = False) -> str:
+        value = data.get(section, {}).get(key, default)
+        if not isinstance(value, str) or not (empty or value.strip()):
+            raise BadInput(f"{path}: {section}.{key}: expected {'a' if empty else 'a non-empty'} string, got {value!r}")
+        return value
+
+    limit = data.get("resources", {}).get("vram_limit_gb", Settings().vram_limit_gb)
+    # bool is an int in Python; NaN and a negative limit would make every estimate "not fit" or "fit".
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or not math.isfinite(limit) or limit <= 0:
+        raise BadInput(f"{path}: resources.vram_limit_gb: expected a positive number of GB, got {limit!r}")
     d = Settings()
-    try:
-        return Settings(
-            experiment=str(lab.get("experiment", d.experiment)),
-            audience=str(lab.get("audience", d.audience)),
-            tracking_uri=str(tracking.get("uri", d.tracking_uri)),
-            sweep_storage=str(sweeps.get("storage", d.sweep_storage)),
-            vram_limit_gb=float(resources.get("vram_limit_gb", d.vram_limit_gb)),
-            judge=judge,
-        )
-    except (TypeError, ValueError):
-        raise BadInput(f"{path}: resources.vram_limit_gb: expected a number") from None
+    return Settings(
+        experiment=text("lab", "experiment", d.experiment),
+        audience=text("lab", "audience", d.audience, empty=True),
+        tracking_uri=text("tracking", "uri", d.tracking_uri),
+        sweep_storage=text("sweeps", "storage", d.sweep_storage),
+        vram_limit_gb=float(limit),
+        judge=parse_judge(data["judge"], str(path)) if "judge" in data else None,
+    )
 
 
-def _absolute_sqlite(uri: str, root: Path) -> str:
-    # `sqlite:///.hyp/mlflow.db` means relative to the lab, whatever the current directory.
+def _store_uri(uri: str, root: Path, source: str) -> str:
+    """A store's URI, `sqlite:///.hyp/mlflow.db` made absolute (relative to the lab, whatever the current
+    directory). BadInput naming `source` (the variable or hyp.toml's key; not the URI, which may hold a
+    password) when it cannot be a store: MLflow would retry a SQLite "file" that is a directory for
+    minutes, and a malformed address ("http://[::1") is a ValueError deep inside it."""
+    from urllib.parse import urlsplit
+
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
-        return prefix + str((root / uri[len(prefix) :]).resolve())
+        uri = prefix + str((root / uri[len(prefix) :]).resolve())
+    if uri.startswith(prefix):
+        path = Path(uri[len(prefix):].split("?", 1)[0])
+        if str(path) not in ("", ":memory:") and path.is_dir():
+            raise BadInput(f"{source}: {path} is a directory; a SQLite store is a file (sqlite:///.hyp/mlflow.db)")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (parsing it is the check: "host:abc" raises here)
+    except ValueError as e:
+        raise BadInput(f"{source}: not a usable URI ({e})") from None
     return uri
 
 
 # A pin file line naming a finished result: `<sha>  H003  locked with the first results (run ID)` or
 # `<sha>  H003  result (run ID)`; an amendment's line (`amended TIME: reason`) never matches, whatever its reason.
 _PINNED_RUN = re.compile(r"^\S+\s+\S+\s+(?:locked with the first results|result) \(run ([0-9A-Za-z_-]+)\)$")
+
+
+# The first line of a report from the shipped template (reports/templates/report.md.j2): `# H004 · title`.
+_REPORT_HEADER = re.compile(rb"# H\d{3,32} \xc2\xb7 \S")
 
 
 class Lab:
@@ -116,11 +144,16 @@ class Lab:
 
     @property
     def tracking_uri(self) -> str:
-        return _absolute_sqlite(os.environ.get("HYP_TRACKING_URI") or self.settings.tracking_uri, self.root)
+        return self._store("HYP_TRACKING_URI", self.settings.tracking_uri, "[tracking] uri")
 
     @property
     def sweep_storage(self) -> str:
-        return _absolute_sqlite(os.environ.get("HYP_SWEEP_STORAGE") or self.settings.sweep_storage, self.root)
+        return self._store("HYP_SWEEP_STORAGE", self.settings.sweep_storage, "[sweeps] storage")
+
+    def _store(self, variable: str, configured: str, key: str) -> str:
+        """The environment's store over hyp.toml's, checked and named by where it came from."""
+        given = os.environ.get(variable)
+        return _store_uri(given or configured, self.root, variable if given else f"{CONFIG}: {key}")
 
     def hypothesis_path(self, hid: str) -> Path:
         check_id(hid)
@@ -232,7 +265,8 @@ class Lab:
     def output_path(self, path: Path) -> Path:
         """`path` when a file may be written there at the user's word (`hyp report -o`): never over the
         lab's settings, hypotheses, data, suites, templates or state, nor a device, FIFO, directory or
-        system file (see hyp.files.output_problem); else BadInput naming it."""
+        system file (see hyp.files.output_problem), nor over any other file hyp did not write; else
+        BadInput naming it."""
         from hyp.files import check_output
 
         protected = [self.root / CONFIG, self.hypotheses_dir, self.root / "data", self.root / "evals",
@@ -245,7 +279,23 @@ class Lab:
             ds = hyp.experiment.dataset
             protected += [self.root / rel for rel in (ds.curated.path, hyp.experiment.eval.suite,
                                                       *(s.path for s in (ds.synthetic, ds.heldout) if s))]
-        return check_output(path, protected)
+        return check_output(path, protected, may_replace=self._a_report)
+
+    def _a_report(self, real: Path) -> bool:
+        """Whether an existing file may be replaced by a report. A path the user typed can name any of
+        their files (README.md, .gitignore, notes), so the rule is a whitelist: only a Markdown file in the
+        lab's reports/ folder (hyp's own output, regenerated at will) or a file that begins as every report
+        from the shipped template does (`# H004 · ` and a title: a report written with -o before). Anything
+        else stays; the user removes it first if they mean to replace it."""
+        if real.suffix == ".md" and real.parent == Path(os.path.realpath(self.reports_dir)):
+            return True
+        try:
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)  # a regular file: output_problem checked
+        except OSError:
+            return False
+        with os.fdopen(fd, "rb") as f:
+            head = f.read(64)
+        return _REPORT_HEADER.match(head) is not None
 
     def _check_metrics(self, hyp: Hypothesis, doc: Document) -> None:
         """A criterion, prediction or sweep objective on a metric that is a typo of one hyp logs would

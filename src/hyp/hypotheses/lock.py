@@ -59,7 +59,7 @@ class LockState:
 def lock_state(hyp: Hypothesis, lock_sha: str | None, locked: dict | None, amendments: list[Amendment],
                *, inputs: dict | None = None, tampering: list[str] | None = None,
                pinned: str | None = None, pinned_runs: list[str] | None = None,
-               store_runs: list[str] | None = None) -> LockState:
+               store_runs: list[str] | None = None, pending: bool = False) -> LockState:
     """Pure: compare the file (and its inputs) against the content locked with the first results.
 
     The stored tag, the locked copy logged beside it and the lab's pinned hash
@@ -68,6 +68,8 @@ def lock_state(hyp: Hypothesis, lock_sha: str | None, locked: dict | None, amend
     results the pin file lists, `store_runs` the finished results the store holds: a listed one the store
     no longer holds (deleted, marked failed, moved to another hypothesis) was taken out behind hyp's back,
     the newest as much as any other. Any disagreement is `broken`: never shown as intact or unlocked.
+    `pending`: the run that took the lock is still running (in another lab, on another machine), so its
+    locked copy may not be logged yet: until it is, the lock is judged by its tag alone.
     """
     content = locked_content(hyp, inputs)
     current = sha256(content)
@@ -82,9 +84,9 @@ def lock_state(hyp: Hypothesis, lock_sha: str | None, locked: dict | None, amend
             problems.append(f"{len(gone)} result run(s) pinned in hypotheses/.locks/{hyp.id}.sha256 are no longer "
                             f"finished results in the store (run {gone[0]})")
     if lock_sha is not None:
-        if locked is None:
+        if locked is None and not pending:
             problems.append("the locked copy logged with the first results is missing")
-        elif sha256(locked) != lock_sha:
+        elif locked is not None and sha256(locked) != lock_sha:
             problems.append("the stored lock tag does not match the locked copy logged beside it")
         if pinned is not None and pinned != lock_sha:
             problems.append(f"the store's lock {lock_sha[:12]} is not the one pinned in the lab ({pinned[:12]})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,48 +35,73 @@ vram_limit_gb = 4.0
 
 
 def init_lab(directory: Path, example: str | None = None) -> Path:
+    """Create a lab in `directory` (new, or a folder of one's own): every place it writes is checked
+    before anything is created, so a refusal changes nothing."""
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
+    if os.path.lexists(directory) and not directory.is_dir():
         problem = "is not a folder"
     else:
         problem = output_problem(directory / CONFIG)  # never under /proc, /sys or /dev
     if problem:
         raise BadInput(f"{directory}: {problem.split(';')[0]}")
-    if (directory / CONFIG).exists():
+    if os.path.lexists(directory / CONFIG):
         raise BadInput(f"{directory / CONFIG}: a lab already exists here")
+    source = None
     if example:
         source = EXAMPLES / example
         if not (source / CONFIG).is_file():
             known = sorted(p.name for p in EXAMPLES.iterdir() if (p / CONFIG).is_file())
             raise BadInput(f"--example {example}: no such example (known: {', '.join(known)})")
-        # A folder of one's own (a README, data, a hypothesis) is never overwritten: refuse before copying.
-        clashes = [directory / f.relative_to(source) for f in sorted(source.rglob("*"))
-                   if f.is_file() and not _ignored(f.relative_to(source))
-                   and (directory / f.relative_to(source)).exists()]
-        if clashes:
-            more = f" and {len(clashes) - 1} more" if len(clashes) > 1 else ""
-            raise BadInput(f"{clashes[0]}: already exists{more}; `hyp init --example` never overwrites a file "
-                           "(pick an empty or new folder)")
+    files = _example_files(source) if source else []
+    folders = {"hypotheses", "data", "evals", "reports"} | {str(p) for f in files for p in f.parents
+                                                           if p != Path(".")}
+    clashes = _clashes(directory, files, sorted(folders))
+    if clashes:
+        where, problem = clashes[0]
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise BadInput(f"{where}: {problem}{more}; `hyp init` never overwrites or writes through one "
+                       "(pick an empty or new folder)")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise BadInput(f"{directory}: cannot create the lab here: {e.strerror}") from None
-    if example:
-        shutil.copytree(EXAMPLES / example, directory, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".hyp", "reports", "__pycache__"))
-    else:
-        for sub in ("hypotheses", "data", "evals"):
-            (directory / sub).mkdir(exist_ok=True)
+    for folder in sorted(folders):
+        (directory / folder).mkdir(parents=True, exist_ok=True)  # the umask applies, as to any new folder
+    # Written, not copied: a copy keeps the installed file's mode; a new file gets 0666 less the umask.
+    for rel in files:
+        write_atomic(directory / rel, (source / rel).read_bytes())
+    if source is None:
         write_atomic(directory / CONFIG, DEFAULT_TOML.format(name=directory.resolve().name or "hyp"))
-    (directory / "reports").mkdir(exist_ok=True)
     gitignore = directory / ".gitignore"
-    if not gitignore.exists():
+    if not os.path.lexists(gitignore):  # one of the user's own (even a link) is left as it is
         write_atomic(gitignore, ".hyp/\n")
     return directory
 
 
+def _example_files(source: Path) -> list[Path]:
+    return [f.relative_to(source) for f in sorted(source.rglob("*"))
+            if f.is_file() and not _ignored(f.relative_to(source))]
+
+
 def _ignored(rel: Path) -> bool:
     return any(part in (".hyp", "reports", "__pycache__") for part in rel.parts)
+
+
+def _clashes(directory: Path, files: list[Path], folders: list[str]) -> list[tuple[Path, str]]:
+    """(path, why) for each place `hyp init` would write that is taken: a file of one's own, a file where
+    a folder goes, or a symbolic link (even a dangling one: writing would go through it, elsewhere)."""
+    found = []
+    for rel in sorted([*(Path(f) for f in folders), *files], key=str):
+        path = directory / rel
+        if not os.path.lexists(path):
+            continue
+        if path.is_symlink():
+            found.append((path, f"is a symbolic link (to {os.readlink(path)})"))
+        elif rel in files:
+            found.append((path, "already exists"))
+        elif not path.is_dir():
+            found.append((path, "is a file where the lab needs a folder"))
+    return found
 
 
 def _roundtrip():
@@ -97,7 +122,7 @@ def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str
     """
     check_id(hid)
     target = lab.hypothesis_path(hid)
-    if target.exists():
+    if target.exists() or target.is_symlink():  # a link to nothing is someone's too
         raise BadInput(f"{target}: already exists")
     y = _roundtrip()
     if parent is None:
@@ -144,7 +169,7 @@ def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str
             if plan in data:
                 del data[plan]
         # A new version, and a statement flagged as the parent's: the claim is what a person must rewrite.
-        data["version"] = _next_version(parent_hyp.version, hid)
+        data["version"] = _next_version(parent_hyp.version, hid, _versions(lab))
         data.yaml_set_comment_before_after_key(
             "statement", before=f"copied from {parent}: rewrite it to say what {hid} claims, before results lock it")
     buf = io.StringIO()
@@ -156,14 +181,30 @@ def new_hypothesis(lab: Lab, hid: str, *, parent: str | None = None, option: str
     return target
 
 
-def _next_version(version: str | None, hid: str) -> str:
-    """v2.4 -> v2.5; a label without a trailing number gets the new id appended."""
+def _next_version(version: str | None, hid: str, taken: frozenset[str] = frozenset()) -> str:
+    """v2.3 -> v2.4, or the next number no other hypothesis of the lab has (a second child of H003
+    after H004's v2.4 is v2.5, not a second v2.4); a label without a trailing number gets the new id."""
     import re
 
     if not version:
         return f"v-{hid}"
     m = re.search(r"(\d+)$", version)
-    return f"{version[: m.start()]}{int(m.group(1)) + 1}" if m else f"{version}-{hid}"
+    if not m:
+        return f"{version}-{hid}"
+    n = int(m.group(1)) + 1
+    while f"{version[: m.start()]}{n}" in taken:
+        n += 1
+    return f"{version[: m.start()]}{n}"
+
+
+def _versions(lab: Lab) -> frozenset[str]:
+    found = set()
+    for other in lab.ids():
+        try:
+            found.add(lab.load(other).version)
+        except BadInput:
+            continue  # a broken sibling is named by `hyp validate`, not here
+    return frozenset(v for v in found if v)
 
 
 def _expect_score(data, expected) -> None:

@@ -68,6 +68,8 @@ def answers_shown(answers: list[dict] | None) -> list[dict]:
     """Every answer of the latest result with its points, who gave them, its flags and perplexity."""
     rows = []
     for a in answers or []:
+        if not a.get("response"):
+            continue  # hand scores given without the answer: counted in the scores, nothing to quote
         text = " ".join(str(a.get("response", "")).split())
         sources = sorted(set((a.get("sources") or {}).values())) or [a.get("source", "rubric")]
         rows.append({"question": a.get("question"), "total": a.get("total"), "scored_by": ", ".join(sources),
@@ -93,3 +95,25 @@ def scorers_of(answers: list[dict] | None) -> str:
     words = {"rubric": "hyp's automatic rubric (keyword matching with coherence checks)",
              "judge": "an LLM judge (automatic)", "hand": "a person, by hand"}
     return "; ".join(words[s] for s in ("hand", "judge", "rubric") if s in found) or "nobody yet"
+
+
+def who_scored(answers: list[dict] | None) -> str | None:
+    """Who gave the points that count (a person over the judge over the rubric, SPEC §4), as a clause a
+    stakeholder reads: "scored by hand", "scored automatically by the judge M", "… by the rubric"."""
+    counted: dict[str, set[str]] = {}
+    models = set()
+    for a in answers or []:
+        for criterion, source in ((a.get("sources") or {}).items() or [("all", a.get("source", "rubric"))]):
+            counted.setdefault(source, set()).add(criterion)
+        if a.get("judge_model"):
+            models.add(a["judge_model"])
+    if "hand" in counted:
+        return "scored by hand" + (" (the automatic rubric's scores on the same answers are shown beside them)"
+                                   if "rubric" in counted or "judge" in counted else "")
+    if "judge" in counted:
+        judge = "the judge " + (", ".join(sorted(models)) if models else "(an LLM)")
+        rest = sorted(counted.get("rubric", set()) - counted["judge"])
+        return f"scored automatically by {judge}" + (f", and by the rubric for {', '.join(rest)}" if rest else "")
+    if "rubric" in counted:
+        return "scored automatically by the rubric (keyword matching with coherence checks), not by a person"
+    return None

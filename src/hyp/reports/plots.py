@@ -5,9 +5,36 @@ Each takes plain data (the report decides what to draw) and writes one PNG atomi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from hyp.errors import BadInput
 from hyp.hypotheses.criteria import CRITERIA
+
+PLOT_NAMES = ("loss", "questions", "lineage", "sweep", "sweep-history", "sweep-importances", "sweep-parallel")
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def check_plot_places(folder: Path, hid: str, report: Path | None = None) -> None:
+    """The plots go beside the report (`H004-loss.png` ...): in a folder of the user's (`-o`), a file of
+    that name that is not a plot hyp drew (not a PNG, or a link) is theirs, and stays. BadInput before
+    anything is written."""
+    if report is not None and report.name in {f"{hid}-{name}.png" for name in PLOT_NAMES}:
+        raise BadInput(f"{report}: that is where one of the report's plots goes; give the report another name")
+    for name in PLOT_NAMES:
+        path = folder / f"{hid}-{name}.png"
+        if not os.path.lexists(path):
+            continue
+        ok = path.is_file() and not path.is_symlink()  # a regular file only: opening a FIFO would wait
+        if ok:
+            try:
+                with path.open("rb") as f:
+                    ok = f.read(len(_PNG)) == _PNG
+            except OSError:
+                ok = False
+        if not ok:
+            raise BadInput(f"{path}: already exists and is not a plot hyp drew; the report's plots go there "
+                           "(remove it, or pick another -o folder)")
 
 
 def _pyplot():

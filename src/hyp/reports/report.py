@@ -10,24 +10,48 @@ again needs neither MLflow nor (when the plots' data is unchanged) matplotlib.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
 from hyp.display import fmt
-from hyp.files import read_cache, write_atomic
+from hyp.errors import BadInput
+from hyp.files import json_or, parse_json, read_cache, write_atomic, write_cache
 from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.params import flatten
-from hyp.reports.evidence import answers_shown, attempts, gain, interval_text, more_runs_text, scorers_of, untrusted
-from hyp.reports.summary import by_epoch, fmt_metric, fmt_score, heldout, missed, next_step
+from hyp.reports.evidence import (
+    answers_shown,
+    attempts,
+    gain,
+    interval_text,
+    more_runs_text,
+    scorers_of,
+    untrusted,
+    who_scored,
+)
+from hyp.reports.plots import check_plot_places
+from hyp.reports.summary import (
+    by_epoch,
+    fmt_metric,
+    fmt_score,
+    heldout,
+    importance_warning,
+    missed,
+    moves,
+    moves_text,
+    plain_text,
+    recommend,
+)
 from hyp.results.judged import Judged, judge
 from hyp.store.base import RunRecord
 from hyp.store.secrets import redact
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: every logged answer, hand scores without their text included
 
 
 def _lineage(lab: Lab, hid: str) -> tuple[list[tuple[str, str]], dict]:
@@ -58,12 +82,14 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     hyp = lab.load(hid)
     if output is not None:
         output = lab.output_path(output)  # before any work: `-o hypotheses/H004.yaml` must change nothing
+        check_plot_places(Path(output).parent, hid, Path(output))
     # The index answers for the whole lab when it is fresh; only this hypothesis's runs are read.
     results = load_results(lab)
     judged = judged or judge(lab, hyp, results.get(hid))
     cache_path = lab.state_dir / "reports" / f"{hid}.json"
     cache = _read_cache(cache_path, lab.tracking_uri)
-    fingerprint = store_fingerprint(lab.tracking_uri)  # before reading, so a write meanwhile shows next time
+    # Before reading, so a write meanwhile shows next time.
+    fingerprint = store_fingerprint(lab.tracking_uri, lab.settings.experiment)
     if fingerprint is None or cache.get("fingerprint") != fingerprint:
         from hyp.store import open_tracker
 
@@ -103,30 +129,56 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     plots = _plots(output, hid, {"train": loss, "heldout": eval_loss}, judged, lineage, sweep, sweep_plots,
                    cache.setdefault("plots", {}))
     context = _context(lab, judged, result_run, children, lineage, plots, sweep, cache.get("answers"))
-    text = _render(lab, context | {"heldout": heldout(eval_loss), "missed": missed(judged),
-                                   "next_step": next_step(judged)})
+    text = _render(lab, context | {"heldout": heldout(eval_loss, hyp.rationale), "missed": missed(judged)})
     write_atomic(output, redact(text))  # a path or URI in the lab may carry a token
     lab.save_parsed()
 
+    not_logged = None
     if result_run is not None:
         names = [n for v in plots.values() for n in ([v] if isinstance(v, str) else v)]
         files = [output, *(output.parent / name for name in names)]
-        logged = {"run_id": result_run.run_id,
-                  "digest": hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()}
+        # What was logged, by content: the report's bytes and each plot's data (as `_plots` keys it), not
+        # the PNG's bytes, which another process's matplotlib may draw differently from the same data.
+        drawn = cache.get("plots", {})
+        digest = hashlib.sha256(output.read_bytes())
+        for f in files[1:]:
+            digest.update((drawn.get(str(f)) or hashlib.sha256(f.read_bytes()).hexdigest()).encode())
+        logged = {"run_id": result_run.run_id, "digest": digest.hexdigest()}
         if cache.get("logged") != logged:
             from hyp.store import open_tracker
 
             tracker = tracker or open_tracker(lab)
-            for path in files:
-                tracker.log_artifact(result_run.run_id, path)
-            cache["logged"] = logged
+            try:
+                for path in files:
+                    tracker.log_artifact(result_run.run_id, path)
+            except OSError as e:
+                if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise
+                # A read-only checkout of a lab (a colleague's, a mounted share): the report is still
+                # the user's, where they asked for it; it is logged by the next report that can write.
+                where = os.path.dirname(e.filename) if e.filename else lab.tracking_uri  # the folder, not a temp
+                not_logged = NotLogged(output, result_run.run_id, f"{where}: {e.strerror}")
+            else:
+                cache["logged"] = logged
     if fingerprint is not None:
-        write_atomic(cache_path, json.dumps({"version": CACHE_VERSION, "store": lab.tracking_uri, **cache}))
+        write_cache(cache_path, json.dumps({"version": CACHE_VERSION, "store": lab.tracking_uri, **cache}))
+    if not_logged is not None:
+        raise not_logged
     return output
 
 
+class NotLogged(Exception):
+    """The report was written, but the store refused it as an artifact of its run. Raised last, after
+    everything else was written, so the caller can say so and still succeed."""
+
+    def __init__(self, path: Path, run_id: str, reason: str):
+        super().__init__(f"{path.name} not logged with run {run_id[:8]} ({reason})")
+        self.path = path
+
+
 def _answers(tracker, run_ids: list[str]) -> list[dict]:
-    """The answers of the latest result (its first replicate), as logged with their scores."""
+    """The answers of the latest result (its first replicate), as logged with their scores (hand scores given
+    without the answer's text too: they say who scored)."""
     import tempfile
 
     out = []
@@ -135,8 +187,8 @@ def _answers(tracker, run_ids: list[str]) -> list[dict]:
             path = tracker.download_artifact(run_id, "answers.json", Path(tmp))
             if path and path.is_file():
                 try:
-                    out += [a for a in json.loads(path.read_text()) if isinstance(a, dict) and a.get("response")]
-                except ValueError:
+                    out += [a for a in parse_json(path.read_text(), "answers.json") if isinstance(a, dict)]
+                except (ValueError, TypeError, BadInput):
                     continue
     return out
 
@@ -158,15 +210,21 @@ def _read_cache(path: Path, store: str) -> dict:
 
 
 def _sweep(hyp, runs) -> dict | None:
-    """The latest sweep of this hypothesis, as `hyp sweep` logged it: the sweep run carries the
-    trial counts, trial-epochs and best trial; its trial child runs give the history of the objective."""
+    """The latest study swept for this hypothesis, as `hyp sweep` logged it: the sweep run that summarised
+    it last carries the trial counts, trial-epochs and best trial (of the whole study); the trial runs
+    under every sweep run of that study (several labs or machines may sweep one study, each under a
+    sweep run of its own) give the history of the objective. Every lab reading the store shows the same."""
     sweeps = [r for r in runs if r.kind == "sweep" and r.parent_run_id is None]
     if not sweeps:
         return None
-    sweep = max(sweeps, key=lambda r: r.start_time)
+    study = max(sweeps, key=lambda r: r.start_time).tags.get("hyp.study")
+    of_study = [r for r in sweeps if r.tags.get("hyp.study") == study]
+    sweep = max(of_study, key=lambda r: (any(k.startswith("trials.") for k in r.metrics), r.end_time or 0,
+                                         r.start_time, r.run_id))
+    parents = {r.run_id for r in of_study}
     registered = f"{hyp.sweep.objective.direction} {hyp.sweep.objective.metric}" if hyp.sweep else "maximize score"
     direction, metric = sweep.params.get("sweep.objective", registered).split(" ", 1)
-    trials = sorted((r for r in runs if r.parent_run_id == sweep.run_id),
+    trials = sorted((r for r in runs if r.parent_run_id in parents),
                     key=lambda r: (int(r.tags.get("hyp.trial", "0")), r.start_time))
     states = {k.removeprefix("trials."): int(v) for k, v in sweep.metrics.items() if k.startswith("trials.") and v}
     if not states:  # a sweep stopped before it summarised itself: count its trial runs
@@ -176,7 +234,7 @@ def _sweep(hyp, runs) -> dict | None:
     if "hyp.best_trial" in sweep.tags:
         value = sweep.metrics.get(metric, sweep.metrics.get(f"best.{metric}"))  # `best.` before issue 19
         best = {"trial": sweep.tags["hyp.best_trial"], "value": value,
-                "params": json.loads(sweep.tags.get("hyp.best_params", "{}"))}
+                "params": json_or(sweep.tags.get("hyp.best_params"), {})}
     return {
         "run_id": sweep.run_id, "metric": metric, "direction": direction, "trials": len(trials), "states": states,
         "best": best, "epochs": {k.removeprefix("trial_epochs."): v for k, v in sweep.metrics.items()
@@ -234,9 +292,10 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     dataset = None
     if "dataset.size" in metrics:
         dataset = {"size": metrics.get("dataset.size"), "curated": metrics.get("dataset.curated"),
-                   "synthetic": metrics.get("dataset.synthetic"),
+                   "synthetic": metrics.get("dataset.synthetic"), "heldout": metrics.get("dataset.heldout"),
+                   "duplicates_removed": metrics.get("dataset.duplicates_removed"),
                    "lint": {k.removeprefix("lint."): v for k, v in metrics.items() if k.startswith("lint.")}}
-    deviations = json.loads(result_run.tags.get("hyp.deviations", "[]")) if result_run else []
+    deviations = json_or(result_run.tags.get("hyp.deviations"), []) if result_run else []
 
     verdict = judged.shown_verdict
     if score is None:
@@ -269,6 +328,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         next_steps, none_text = hyp.on_success, "Confirmed; the hypothesis lists no on_success options."
     else:
         next_steps, none_text = [], "No next steps until the verdict is decided."
+    step = recommend(judged)
+    moved = moves(parent, judged) if parent is not None and score is not None else []
     runs = [r for r in [result_run.run_id if result_run else None, *[c.run_id for c in children]] if r]
     if sweep:
         runs.append(sweep["run_id"])
@@ -278,8 +339,13 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
             return "no data"
         return fmt_metric(j.metric, j.estimate) + interval_text(obs.get(j.metric), lambda v: fmt_metric(j.metric, v))
 
+    who = who_scored(cache_answers)
     return {
-        "answers": answers_shown(cache_answers), "scored_by": scorers_of(cache_answers),
+        "answers": answers_shown(cache_answers), "scored_by": scorers_of(cache_answers), "who_scored": who,
+        "next_step": step["text"], "recommended_option": step["option"], "moves": moved,
+        "moves_text": moves_text(moved, parent.hypothesis.id) if moved else None,
+        "parent_id": parent.hypothesis.id if parent is not None else None,
+        "importance_warning": importance_warning(sweep, plots),
         "agreements": judged.results.agreements,
         "untrusted": untrusted(judged.results.agreements), "flags": judged.results.flags,
         "h": hyp, "verdict": verdict, "lock": judged.lock, "fmt": fmt, "fmt_score": fmt_score, "actual": actual,
@@ -291,8 +357,10 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         "questions": questions, "totals": totals, "agreement": agreement, "predictions": judged.verdict.predictions,
         "criteria": judged.verdict.criteria, "lineage": lineage_rows, "sweep": sweep, "next_steps": next_steps,
         "no_next_steps": none_text, "audience": lab.settings.audience,
-        "plain": _plain(judged, best, est, vs_best), "runs": runs,
-        "change_from_parent": f"{vs_parent['text']} against {parent.hypothesis.id}" if vs_parent else None,
+        "plain": plain_text(judged, best, est, vs_best, step, who), "runs": runs,
+        "change_from_parent": f"{vs_parent['text']} against {parent.hypothesis.id}" if vs_parent else
+        f"none to show: the parent {hyp.parent} has no results yet"
+        if hyp.parent and score is not None and parent is None else None,
         "attempts": attempts(judged), "more_runs": more_runs_text(judged),
         "evidence": interval_text(obs.get("score"), fmt_score).strip(" ()") if score is not None else None,
         "digest": result_run.tags.get("hyp.dataset.digest") if result_run else None,
@@ -311,33 +379,6 @@ def _norm(value) -> str:
 def _qkey(q: str):
     digits = "".join(ch for ch in q if ch.isdigit())
     return (int(digits) if digits else 0, q)
-
-
-def _plain(judged: Judged, best, est: dict, vs_best: dict | None) -> str:
-    """A few sentences for someone who does not train models."""
-    hyp = judged.hypothesis
-    v = judged.verdict.verdict
-    score = est.get("score")
-    if score is None:
-        return f"We have not measured {hyp.id} yet, so there is nothing to conclude."
-    primary = hyp.success_criteria.primary
-    what = {"CONFIRMED": "worked", "REJECTED": "did not work", "INCONCLUSIVE": "is not settled yet"}.get(v, v)
-    s = [f"We tested: {hyp.title}. It {what}: the model scored {fmt_score(score)} out of 10, and the goal was "
-         f"{primary.op} {fmt(primary.value)}."]
-    if best is not None and vs_best is not None:
-        words = {"better": "better than", "worse": "worse than"}.get(vs_best["words"], "not clearly different from")
-        s.append(f"That is {words} our best earlier attempt ({best.hypothesis.id}, {fmt_score(best.score)}).")
-    if est.get("base_score") is not None:
-        s.append(f"Before training, the same model scored {fmt_score(est['base_score'])}.")
-    if v == "REJECTED" and hyp.on_failure:
-        s.append(f"Next we plan to try: {hyp.on_failure[0].title.lower()}.")
-    if v == "CONFIRMED" and hyp.on_success:
-        s.append(f"Next we plan to build on it: {hyp.on_success[0].title.lower()}.")
-    if v == "INCONCLUSIVE":
-        s.append("The result is too uncertain to call yet: " + (
-            "a few more training runs would likely settle it." if judged.verdict.more_replicates else
-            "the questions disagree with each other, so more questions, not more runs, would settle it."))
-    return " ".join(s)
 
 
 def _packages() -> str:

@@ -10,6 +10,7 @@ checkout) is not kept, so reading a lab never needs to write it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -17,18 +18,25 @@ from dataclasses import replace
 from pathlib import Path
 
 from hyp.errors import HypError
-from hyp.files import read_cache, write_cache
+from hyp.files import parse_json, read_cache, write_cache
 from hyp.hypotheses.lab import Lab
 from hyp.results.observations import metric_sources, results_from_runs
 from hyp.results.results import Results
 from hyp.store.base import owner_is_gone
 from hyp.store.sqlite_reader import sqlite_path
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 
 
-def store_fingerprint(uri: str) -> str | None:
-    """A cheap token that changes whenever the store is written; None when it cannot be known."""
+def store_fingerprint(uri: str, experiment: str | None = None) -> str | None:
+    """A cheap token that changes whenever the store is written; None when it cannot be known.
+
+    A SQLite file's own change marks; a tracking server's change token for `experiment` (one request,
+    see rest_reader.py); None for any other store (a database URI), which is always read in full."""
+    if uri.startswith(("http://", "https://")):
+        from hyp.store.rest_reader import server_fingerprint
+
+        return server_fingerprint(uri, experiment) if experiment else None
     db = sqlite_path(uri)
     if db is None:
         return None
@@ -56,7 +64,7 @@ def _index_path(lab: Lab) -> Path:
 
 def read_index(lab: Lab) -> dict[str, Results] | None:
     """The cached results, or None when they might not match the store."""
-    fp = store_fingerprint(lab.tracking_uri)
+    fp = store_fingerprint(lab.tracking_uri, lab.settings.experiment)
     if fp is None:
         return None
     if fp.startswith("-|"):
@@ -83,13 +91,13 @@ def _digest(body) -> str:
 
 def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
     """Read every hyp run from the store, reap orphans, and save the index."""
-    fp = store_fingerprint(lab.tracking_uri)
+    fp = store_fingerprint(lab.tracking_uri, lab.settings.experiment)
     # Tags and states decide everything but the observations; metrics are read for the few runs
     # that hold those (at 10,000 runs, reading every run's params and metrics was most of the time).
     runs = tracker.runs(data=False)
     orphans = [r for r in runs if r.status == "RUNNING" and owner_is_gone(r.tags)]
     if orphans and _reap(tracker, orphans):
-        fp = store_fingerprint(lab.tracking_uri)
+        fp = store_fingerprint(lab.tracking_uri, lab.settings.experiment)
         runs = tracker.runs(data=False)
     by_id: dict[str, list] = {}
     for r in runs:
@@ -107,6 +115,13 @@ def rebuild_index(lab: Lab, tracker) -> dict[str, Results]:
 def _reap(tracker, orphans: list) -> bool:
     """Mark runs whose process died KILLED; False when the store cannot be written (a read-only lab):
     they are shown as they are, and the next command that can write marks them."""
+    import logging
+
+    # MLflow logs a failed write with SQLAlchemy's whole traceback before raising it: for a store that
+    # is only being read, that is noise over the answer. Quiet while trying (MLflow, imported by the first
+    # write, sets its loggers' levels then, hence all logging); errors still raise.
+    before = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
     try:
         for r in orphans:
             tracker.set_tags(r.run_id, {"hyp.error": "the process that ran it died (marked KILLED by hyp)"})
@@ -114,10 +129,24 @@ def _reap(tracker, orphans: list) -> bool:
     except HypError:
         return False
     except Exception as e:  # MLflow's and SQLAlchemy's errors for a read-only database have no common base
-        if "readonly" not in str(e).replace("-", "").replace(" ", "").lower():
+        if not _read_only(e):
             raise
         return False
+    finally:
+        logging.disable(before)
     return True
+
+
+# How SQLite ("attempt to write a readonly database"), PostgreSQL ("read-only transaction") and the OS
+# say that a store can be read but not written.
+_READ_ONLY = ("readonly", "unabletoopendatabasefile", "permissiondenied")
+
+
+def _read_only(error: Exception) -> bool:
+    if isinstance(error, OSError) and error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return True
+    said = str(error).replace("-", "").replace(" ", "").replace("_", "").lower()
+    return any(s in said for s in _READ_ONLY)
 
 
 def store_results(lab: Lab, tracker, hid: str) -> Results:
@@ -156,7 +185,7 @@ def _locked_content(lab: Lab, tracker, res: Results, previous: dict | None) -> d
     with tempfile.TemporaryDirectory() as tmp:
         path = tracker.download_artifact(res.lock_run_id, "hyp/locked.json", Path(tmp))
         if path and path.is_file():
-            return json.loads(path.read_text())
+            return parse_json(path.read_text(), f"run {res.lock_run_id} hyp/locked.json")
     return None
 
 
@@ -170,7 +199,7 @@ def _full_amendment(tracker, res: Results, amendment):
     with tempfile.TemporaryDirectory() as tmp:
         path = tracker.download_artifact(res.lock_run_id, amendment.artifact, Path(tmp))
         if path and path.is_file():
-            return Amendment(**{**json.loads(path.read_text()), "artifact": amendment.artifact})
+            return Amendment(**{**parse_json(path.read_text(), amendment.artifact), "artifact": amendment.artifact})
     return amendment
 
 

@@ -53,7 +53,7 @@ def lock_of(hyp: Hypothesis, results: Results | None, *, inputs: dict | None = N
     results = results or Results()
     return lock_state(hyp, results.lock_sha, results.locked, results.amendments, inputs=inputs,
                       tampering=results.tampering, pinned=pinned, pinned_runs=pinned_runs,
-                      store_runs=results.locking_ids)
+                      store_runs=results.locking_ids, pending=results.lock_pending)
 
 
 def judge(lab: Lab, hyp: Hypothesis, results: Results | None) -> Judged:

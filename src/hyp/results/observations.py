@@ -7,8 +7,8 @@ names it with `--supersede`; a run with `--set` deviations is listed beside it, 
 
 from __future__ import annotations
 
-import json
-
+from hyp.errors import BadInput
+from hyp.files import json_or, parse_json
 from hyp.hypotheses.lock import Amendment
 from hyp.results.results import (
     AMENDMENT_TAG,
@@ -33,6 +33,7 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
     if tagged:
         out.lock_sha = tagged[0].tags["hyp.lock"]
         out.lock_run_id = tagged[0].run_id
+        out.lock_pending = tagged[0].status == "RUNNING"
     out.locking_runs = len(locking)
     out.locking_ids = [r.run_id for r in locking if r.status == "FINISHED"]
     out.tampering = _tampering(locking)
@@ -76,10 +77,8 @@ def _flags(units: list[RunRecord]) -> dict[str, list[str]]:
 
 def _json_tag(units: list[RunRecord], key: str, default):
     for u in units:
-        try:
-            return json.loads(u.tags[key])
-        except (KeyError, ValueError):
-            continue
+        if (value := json_or(u.tags.get(key), default)) is not default:
+            return value
     return default
 
 
@@ -93,8 +92,8 @@ def metric_sources(runs: list[RunRecord]) -> list[str]:
 def deviations_of(run: RunRecord) -> list[dict]:
     """The registered experiment values this run changed (`--set`); more replicates are not a change."""
     try:
-        found = json.loads(run.tags.get("hyp.deviations") or "[]")
-    except ValueError:
+        found = parse_json(run.tags.get("hyp.deviations") or "[]", "hyp.deviations")
+    except (ValueError, BadInput):
         return [{"key": "unreadable hyp.deviations tag"}]
     return [d for d in found if isinstance(d, dict) and d.get("key") != "replicates"]
 
@@ -138,7 +137,7 @@ def _amendments(runs: list[RunRecord]) -> list[Amendment]:
         for key, value in r.tags.items():
             if key.startswith(AMENDMENT_TAG):
                 try:
-                    amendments.append(Amendment(**json.loads(value)))
-                except (ValueError, TypeError):
+                    amendments.append(Amendment(**parse_json(value, key)))
+                except (ValueError, TypeError, BadInput):
                     continue
     return sorted(amendments, key=lambda a: a.time)

@@ -43,6 +43,7 @@ class Results:
     lock_sha: str | None = None
     lock_run_id: str | None = None  # the run that carries the locked content as an artifact
     locked: dict | None = None
+    lock_pending: bool = False  # the locking run is still running: its locked copy may not be logged yet
     amendments: list[Amendment] = field(default_factory=list)
     tampering: list[str] = field(default_factory=list)  # what the store shows was removed or rewritten
     running: list[dict] = field(default_factory=list)  # owner tags of RUNNING runs

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from hyp.errors import BadInput
 from hyp.store.base import OWNER_TAGS, DatasetRecord, Kind, RunRecord, Status, Tracker, process_tags, user_name
+from hyp.store.creation import creating
+from hyp.store.rest_reader import CHANGED, RestReader, is_server
 from hyp.store.secrets import TEXT_SUFFIXES, has_secret, redact
-from hyp.store.sqlite_reader import SqliteReader, sqlite_path
+from hyp.store.sqlite_reader import SqliteReader
 
 MAX_PARAM = 6000  # MLflow rejects longer param values; longer ones are shortened with a hash
 # The experiment's kind for the MLflow UI: without it, an experiment holding traces (every answer is one)
@@ -29,16 +30,38 @@ def _param_value(text: str) -> str:
     return f"{text[: MAX_PARAM - 60]}... [sha256:{digest}, in full: params/]"
 
 
+def _writes(method):
+    """A write to a tracking server renews the experiment's change token after it (also after a write
+    that failed half way), so every lab reading the server sees its index is stale (rest_reader.py)."""
+
+    @functools.wraps(method)
+    def write(self, *args, **kwargs):
+        failed = True
+        try:
+            result = method(self, *args, **kwargs)
+            failed = False
+            return result
+        finally:
+            if is_server(self.uri):
+                try:
+                    self._changed()
+                except Exception:
+                    if not failed:  # else the write's own error is the one to report
+                        raise
+
+    return write
+
+
 class MlflowTracker(Tracker):
-    """Writes go through MlflowClient. Reads of a SQLite store go through `SqliteReader`, so a command
-    that only reads (compare, report, an index rebuild) never imports MLflow; the client is created
-    on the first write."""
+    """Writes go through MlflowClient. Reads of a SQLite store go through `SqliteReader`, and reads of a
+    tracking server through `RestReader`, so a command that only reads (list, show, compare, report, an
+    index rebuild) never imports MLflow; the client is created on the first write."""
 
     def __init__(self, tracking_uri: str, experiment: str, artifact_root: Path | None = None):
         self.uri = tracking_uri
         self._experiment_name, self._artifact_root = experiment, artifact_root
         self._client = None
-        self.reader = SqliteReader.open(tracking_uri, experiment)
+        self.reader = SqliteReader.open(tracking_uri, experiment) or RestReader.open(tracking_uri, experiment)
         if self.reader is not None:
             self.experiment_id = self.reader.experiment_id
         else:
@@ -67,7 +90,7 @@ class MlflowTracker(Tracker):
         uri = self.uri
         _check_reachable(uri)
         try:
-            with _creating(uri):
+            with creating(uri):
                 self._client = MlflowClient(tracking_uri=uri)
                 self.experiment_id = self._experiment(self._experiment_name, self._artifact_root)
         except BadInput:
@@ -92,7 +115,13 @@ class MlflowTracker(Tracker):
                 raise
             return exp.experiment_id
 
+    def _changed(self) -> None:
+        import uuid
+
+        self.client.set_experiment_tag(self.experiment_id, CHANGED, f"{time.time_ns()}-{uuid.uuid4().hex[:8]}")
+
     # --- writing ---
+    @_writes
     def start_run(self, *, hypothesis_id: str, kind: Kind, name: str, parent_run_id: str | None = None,
                   tags: dict[str, str] | None = None, description: str | None = None) -> str:
         all_tags = {"hyp.id": hypothesis_id, "hyp.kind": kind, "mlflow.user": user_name(), **process_tags(),
@@ -105,6 +134,7 @@ class MlflowTracker(Tracker):
                                      run_name=name)
         return run.info.run_id
 
+    @_writes
     def log_params(self, run_id: str, params: dict[str, object]) -> None:
         from mlflow.entities import Param
 
@@ -121,6 +151,7 @@ class MlflowTracker(Tracker):
                     (Path(tmp) / f"{key}.txt").write_text(value, encoding="utf-8")
                 self.client.log_artifacts(run_id, tmp, "params")
 
+    @_writes
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
         from mlflow.entities import Metric
 
@@ -129,6 +160,7 @@ class MlflowTracker(Tracker):
         for i in range(0, len(items), 1000):
             self.client.log_batch(run_id, metrics=items[i : i + 1000])
 
+    @_writes
     def log_metric_history(self, run_id: str, key: str, points: list[tuple[int, float]],
                            timestamps: list[int] | None = None) -> None:
         from mlflow.entities import Metric
@@ -139,11 +171,13 @@ class MlflowTracker(Tracker):
         for i in range(0, len(items), 1000):
             self.client.log_batch(run_id, metrics=items[i : i + 1000])
 
+    @_writes
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         from mlflow.entities import RunTag
 
         self.client.log_batch(run_id, tags=[RunTag(k, redact(str(v))) for k, v in tags.items()])
 
+    @_writes
     def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None:
         import tempfile
 
@@ -167,6 +201,7 @@ class MlflowTracker(Tracker):
         except LookupError:
             return None  # a server's or a bucket's artifacts: MLflow handles them
 
+    @_writes
     def log_dataset(self, run_id: str, dataset: DatasetRecord) -> None:
         import warnings
 
@@ -196,7 +231,20 @@ class MlflowTracker(Tracker):
                                  if dataset.sources else {})}, default=str)
         entity = DatasetEntity(base.name, base.digest, base.source_type, source_json, _schema(dataset.columns),
                                profile)
-        self.client.log_inputs(run_id, [DatasetInput(entity, [InputTag("mlflow.data.context", dataset.context)])])
+        inputs = [DatasetInput(entity, [InputTag("mlflow.data.context", dataset.context)])]
+        for attempt in range(3):
+            try:
+                self.client.log_inputs(run_id, inputs)
+                return
+            except Exception as e:
+                # MLflow's store looks the dataset up, then inserts it: two runs logging one dataset at once
+                # (two labs or workers on one server) race, and the loser's insert breaks the unique key.
+                # Again, it finds the winner's row and links it.
+                said = str(e)
+                if attempt == 2 or not any(s in said for s in ("dataset_pk", "UNIQUE constraint failed: datasets",
+                                                                "duplicate key")):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def download_artifact(self, run_id: str, path: str, dest: Path) -> Path | None:
         if (folder := self._local_artifacts(run_id)) is not None:
@@ -206,11 +254,17 @@ class MlflowTracker(Tracker):
             target = Path(dest) / found.name
             _place(found, target if found.is_dir() else Path(dest))
             return target
+        if isinstance(self.reader, RestReader):
+            try:
+                return self.reader.download_artifact(run_id, path, dest)
+            except LookupError:
+                pass  # not kept by the server itself: MLflow knows where
         try:
             return Path(self.client.download_artifacts(run_id, path, str(dest)))
         except Exception:
             return None
 
+    @_writes
     def end_run(self, run_id: str, status: Status = "FINISHED") -> None:
         self.client.set_terminated(run_id, status)
         # The owner tags matter only while a run is RUNNING (to tell an orphan); on an ended run they
@@ -222,11 +276,13 @@ class MlflowTracker(Tracker):
             except Exception:
                 pass  # never set (a run made elsewhere) or already removed
 
+    @_writes
     def log_answer_traces(self, run_id: str, answers: list[dict]) -> list[str]:
         from hyp.store.traces import log_answer_traces
 
         return log_answer_traces(self, run_id, answers)
 
+    @_writes
     def log_human_assessments(self, trace_id: str, scores: dict[str, int], source_id: str,
                               rationales: dict[str, str] | None = None) -> None:
         from hyp.store.traces import log_human_assessments
@@ -273,30 +329,6 @@ def _schema(columns: dict[str, str]) -> str | None:
         return None
     return json.dumps({"mlflow_colspec": [{"type": kind, "name": name, "required": True}
                                           for name, kind in columns.items()]})
-
-
-@contextmanager
-def _creating(uri: str) -> Iterator[None]:
-    """One process at a time creates or upgrades a SQLite store: MLflow's migrations, run by several
-    commands at once on a fresh store, fail with "table runs already exists" or "duplicate column".
-    Held for the first connection only (seconds on a new store, milliseconds after), and dropped by the
-    kernel if the process dies; a store in a folder hyp cannot write is opened without it."""
-    from hyp.files import exclusive
-
-    db = sqlite_path(uri)
-    if db is None:
-        yield
-        return
-    lock = exclusive(Path(f"{db}.lock"), wait=True)
-    try:
-        lock.__enter__()
-    except OSError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.__exit__(None, None, None)
 
 
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433, "http": 80, "https": 443}

@@ -22,11 +22,15 @@ def server_command(tracking_uri: str, artifact_root: Path, host: str, port: int)
     # One uvicorn worker and no job runner: the stock server starts ~15 processes and 2 GB for
     # features (background jobs, parallel workers) a one-person UI never uses.
     root = artifact_root.resolve().as_uri()
-    argv = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri,
+    argv = [sys.executable, "-m", "mlflow", "server",
             # Experiments created from the UI keep their artifacts where hyp's own do.
             "--default-artifact-root", root, "--artifacts-destination", root,
             "--host", host, "--port", str(port), "--workers", "1"]
-    return argv, {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    # The store's URI may carry a password (postgresql://user:pw@db/x): a command line is readable by
+    # every user of the machine (`ps`), the environment only by its owner. `mlflow server` reads
+    # --backend-store-uri from MLFLOW_BACKEND_STORE_URI (its click option's envvar) and hands it to its
+    # workers in their environment too.
+    return argv, {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_BACKEND_STORE_URI": tracking_uri}
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -85,7 +85,7 @@ def open_storage(url: str):
     interval, grace = heartbeat_settings()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        with quiet_optuna():
+        with quiet_optuna(), _one_creator(url, scheme, engine_kwargs):
             storage = RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=interval, grace_period=grace,
                                  heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES))
     except Exception as e:
@@ -96,6 +96,48 @@ def open_storage(url: str):
         with storage.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")
     return storage
+
+
+@contextlib.contextmanager
+def _one_creator(url: str, scheme: str, engine_kwargs: dict) -> Iterator[None]:
+    """One process at a time opens a storage: Optuna creates its tables on first use, and two workers (or
+    two labs on two machines) starting on a fresh database at once fail with a unique-key violation on
+    `alembic_version`. A lock file beside a SQLite file; a PostgreSQL advisory lock, which every machine
+    sees and the server drops with the connection of a process that dies. Held for the opening only."""
+    if scheme == "sqlite":
+        try:
+            f = open(f"{sqlite_path(url)}.create.lock", "a+")
+        except OSError:  # a folder hyp cannot write (a read-only lab): nothing will be created there
+            yield
+            return
+        with _flocked(f):
+            yield
+        return
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, **engine_kwargs)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({_lock_key('hyp-optuna-storage')})")
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_lock_key('hyp-optuna-storage')})")
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _flocked(f) -> Iterator[None]:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _with_installed_driver(url: str) -> str:
@@ -214,14 +256,10 @@ def claim_lock(storage, study_name: str) -> Iterator[None]:
     """
     url = storage.url
     if url.startswith("sqlite"):
-        with open(f"{sqlite_path(url)}.claim.lock", "a+") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        with open(f"{sqlite_path(url)}.claim.lock", "a+") as f, _flocked(f):
+            yield
         return
-    key = int.from_bytes(hashlib.sha256(f"hyp-sweep:{study_name}".encode()).digest()[:8], "big", signed=True)
+    key = _lock_key(f"hyp-sweep:{study_name}")
     with storage.engine.connect() as connection:
         connection.exec_driver_sql("SELECT pg_advisory_lock(%s)", (key,))
         try:

@@ -148,6 +148,22 @@ def sweep_summary(lab, hid: str, *, study: str | None = None, storage: str | Non
 
 def write_plots(trials, direction: str, directory: Path, prefix: str) -> dict[str, Path]:
     """Optuna's matplotlib plots of the feasible trials; returns the files written."""
+    import matplotlib.pyplot as plt
+
+    written = {}
+    for name, figure in sweep_figures(trials, direction).items():
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")  # legends and labels outside stay in
+        plt.close(figure)
+        path = directory / f"{prefix}-sweep-{name}.png"
+        write_atomic(path, buffer.getvalue())
+        written[name] = path
+    return written
+
+
+def sweep_figures(trials, direction: str) -> dict:
+    """Optuna's history, importances and parallel-coordinates figures of the feasible trials, laid out to be
+    read: full parameter names, and no legend over a title (the caller saves and closes them)."""
     if not any(_feasible(t) for t in trials):
         return {}
     import copy
@@ -156,10 +172,11 @@ def write_plots(trials, direction: str, directory: Path, prefix: str) -> dict[st
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never a window
-    import matplotlib.pyplot as plt
     import optuna
     from optuna.trial import TrialState
     from optuna.visualization import matplotlib as oplt
+
+    from hyp.reports.summary import IMPORTANCE_MIN_TRIALS
 
     # Infeasible trials carry the objective's worst value (±inf), which would flatten every axis.
     # The plots read an in-memory copy of the study where they appear FAILed, which every plot
@@ -171,9 +188,10 @@ def write_plots(trials, direction: str, directory: Path, prefix: str) -> dict[st
             t.state, t.values = TrialState.FAIL, None
             t.datetime_complete = t.datetime_complete or t.datetime_start
         view.add_trial(t)
+    names = sorted({p for t in trials for p in t.params})
     makers = {"history": oplt.plot_optimization_history, "importances": oplt.plot_param_importances,
               "parallel": oplt.plot_parallel_coordinate}
-    written = {}
+    figures = {}
     for name, make in makers.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "experimental" on every matplotlib plot
@@ -183,11 +201,42 @@ def write_plots(trials, direction: str, directory: Path, prefix: str) -> dict[st
                 continue  # e.g. importances of one trial, or of values that never varied
         figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
         figure.set_size_inches(8, 5)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        plt.close(figure)
-        path = directory / f"{prefix}-sweep-{name}.png"
-        write_atomic(path, buffer.getvalue())
-        written[name] = path
-    return written
+        _lay_out(figure, names)
+        finished = sum(_feasible(t) for t in trials)
+        if name == "importances" and finished < IMPORTANCE_MIN_TRIALS:
+            axes.set_title(f"Hyperparameter importances from {finished} trials: fewer than "
+                           f"{IMPORTANCE_MIN_TRIALS}, mostly chance")
+        figures[name] = figure
+    return figures
 
+
+def _lay_out(figure, names: list[str]) -> None:
+    """Optuna cuts parameter names to 17 characters ("experiment.datase...") and sets the parallel plot's
+    feasibility legend over its title: the names are given back (without the `experiment.` every one
+    shares) and every legend moves outside the axes, to the right, where a tight bounding box keeps it."""
+    def full(labels: list[str]) -> list[str]:
+        # Both lists run in name order, so two names cut to the same 17 characters are told apart by it.
+        left, out = list(names), []
+        for label in labels:
+            if label.endswith("..."):
+                label = next((n for n in left if n.startswith(label[:-3])), label)
+            if label in left:
+                left.remove(label)
+            out.append(label.removeprefix("experiment."))
+        return out
+
+    for ax in figure.axes:
+        for axis, setter in ((ax.xaxis, ax.set_xticklabels), (ax.yaxis, ax.set_yticklabels)):
+            labels = [t.get_text() for t in axis.get_ticklabels()]
+            if any(label.endswith("...") or label.startswith("experiment.") for label in labels):
+                axis.set_ticks(axis.get_ticklocs())
+                setter(full(labels))
+                if axis is ax.xaxis:
+                    for t in ax.get_xticklabels():
+                        t.set_rotation(25)
+                        t.set_horizontalalignment("right")
+        legend = ax.get_legend()
+        if legend is not None:
+            handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+            legend.remove()
+            figure.legend(handles, texts, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False, fontsize=8)

@@ -78,8 +78,8 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
     from hyp.progress import Ticker
     from hyp.store import open_tracker
 
-    # OMP_NUM_THREADS, when set, still caps the share: oversubscribed threads spin and slow down.
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), spec.threads)))
+    # The worker's share of the cores (worker.cpu_share), for intra-op threads and OpenMP's alike.
+    torch.set_num_threads(max(1, spec.threads))
     # tqdm's default lock is a multiprocessing semaphore, which a forked process exits without
     # releasing (the resource tracker then warns); one process needs only a thread lock.
     tqdm.tqdm.set_lock(threading.RLock())
@@ -90,6 +90,7 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
         tracker.log_dataset(spec.run_id, dataset)
     data = data_metrics(p)
     tracker.log_metrics(spec.run_id, data)
+    tracker.log_params(spec.run_id, {"trial.cpu_threads": torch.get_num_threads()})
     sending = threading.Lock()  # the progress thread and the epoch reports share the pipe
 
     def send(message: dict) -> None:

@@ -37,6 +37,7 @@ from hyp import errors
 from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
 from hyp.results.ledger import experiment_params
+from hyp.store.base import process_start
 from hyp.sweeps.space import sample, usable, with_values
 from hyp.sweeps.study import (
     claim_lock,
@@ -147,6 +148,9 @@ class Worker:
 
     def _claim(self):
         with claim_lock(self.storage, self.spec.study):
+            # Under the lock: a retry just asked for carries its dead original's owner until it is set below.
+            with quiet_optuna():
+                self._fail_dead_local_trials()
             if not has_room(self.study.get_trials(deepcopy=False), self.spec.trials):
                 return None
             with quiet_optuna():
@@ -154,8 +158,32 @@ class Worker:
             self.storage.record_heartbeat(trial._trial_id)
             # A retry inherits its failed original's attributes; these describe this attempt.
             trial.set_user_attr("hyp.worker", self.owner)
+            trial.set_user_attr("hyp.worker_start", process_start(os.getpid()))  # tells a recycled pid apart
             trial.set_user_attr("epochs_trained", 0)
         return trial
+
+    def _fail_dead_local_trials(self) -> None:
+        """A RUNNING trial whose worker ran on this machine and is dead (a sweep killed with its workers, a
+        machine restarted) is failed and queued again now, as its stale heartbeat would have it after the
+        grace period (minutes): a sweep started again finishes the trials cut short at once."""
+        import copy
+
+        from optuna.exceptions import UpdateFinishedTrialError
+        from optuna.trial import TrialState
+
+        host = socket.gethostname()
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            owner_host, _, pid = str(t.user_attrs.get("hyp.worker", "")).rpartition(":")
+            if owner_host != host or not pid.isdigit() or _alive(int(pid), t.user_attrs.get("hyp.worker_start")):
+                continue
+            try:
+                if not self.storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+                    continue
+            except UpdateFinishedTrialError:
+                continue  # another worker got there first
+            retry = self.storage.get_heartbeat_stale_trial_callback()
+            if retry is not None:
+                retry(self.study, copy.deepcopy(self.storage.get_trial(t._trial_id)))
 
     def _running_elsewhere(self) -> int:
         from optuna.trial import TrialState
@@ -248,7 +276,7 @@ class Worker:
         spec = TrialSpec(lab_root=str(self.lab.root), hid=self.spec.hid,
                          values={k: usable(k, v) for k, v in values.items()}, run_id=self.run_id,
                          workdir=str(workdir), metric=self.metric,
-                         threads=max(1, _cpus() // self.spec.workers), number=trial.number)
+                         threads=cpu_share(self.spec.workers), number=trial.number)
         ours, theirs = ctx.Pipe()
         from hyp.sweeps import trial_process
 
@@ -352,6 +380,25 @@ def _state(name: str):
 
 def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, and not ours to judge
+    return not started or process_start(pid) == started
+
+
+def cpu_share(workers: int, cpus: int | None = None, environ=os.environ) -> int:
+    """The torch threads of one of `workers` local trial processes: the cores they may use split between
+    them (each taking them all, on 2 cores, slows every one down many times over), and never more than
+    OMP_NUM_THREADS when it is set (threads beyond it oversubscribe what the user allowed)."""
+    share = max(1, (cpus or _cpus()) // max(1, workers))
+    omp = environ.get("OMP_NUM_THREADS", "")
+    return min(share, int(omp)) if omp.isdigit() and int(omp) > 0 else share
 
 
 def _short(value) -> str:
