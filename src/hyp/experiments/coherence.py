@@ -13,12 +13,16 @@ from hyp.experiments.negation import negated_fact
 from hyp.experiments.words import (
     AUXILIARIES,
     BREAKS,
+    CLAUSE_PRONOUNS,
     CONJUNCTIONS,
     COORDINATORS,
     DETERMINERS,
     FUNCTION_WORDS,
+    NOUN_GLUE,
     PORTUGUESE_FUNCTION,
     PREPOSITIONS,
+    PURE_PREPOSITIONS,
+    SENTENCE_ENDS,
     split_spans,
     split_tokens,
     split_words,
@@ -31,6 +35,9 @@ _AGREEMENT = {"i": frozenset({"is", "are", "has", "does"}), "he": frozenset({"ar
               "you": frozenset({"is", "am", "has", "does"})}
 _AFTER_DETERMINER = DETERMINERS | AUXILIARIES | PREPOSITIONS | CONJUNCTIONS | {
     "i", "you", "he", "she", "it", "we", "they"}
+_FINITE = frozenset("is are was were am".split())
+# What may stand before a clause-final "I": "Who am I?", "than I", "you and I".
+_BEFORE_FINAL_I = AUXILIARIES | COORDINATORS | frozenset({"than", "as", ".", "!", "?", ":", "\n", ","})
 # A clause that is nothing but one or two of these ("..., it, ...", "..., well it, ...") is a broken one.
 _DANGLING = DETERMINERS | AUXILIARIES | PREPOSITIONS | CONJUNCTIONS | {"i", "it", "he", "she", "we", "they", "well"}
 
@@ -39,6 +46,8 @@ _DANGLING = DETERMINERS | AUXILIARIES | PREPOSITIONS | CONJUNCTIONS | {"i", "it"
 MADE_UP_SHARE = 0.1  # one unknown word in ten flags an answer; two always do, and so does one beside bad grammar
 SALAD_VIOLATIONS = 2  # impossible word pairs or dangling clauses; one, beside a made-up word
 KEYWORD_RUN = 8  # words in a row with no function word and no punctuation
+NAMES = 3  # unknown capitalised words inside sentences in one answer: more than a real answer names
+NAMED_ANSWERS = 3  # answers of one set with two unknown names each
 # A run of words with no function word and no punctuation ("Softtor founder CEO direct TypeScript")
 # holding this many of the suite's fact words and persona markers, from two groups or more, that make
 # up at least half of its words, is a keyword list. Real runs this long hold one or two ("direct
@@ -122,21 +131,27 @@ def check_answers(answers: list[tuple[Question, str]], suite: EvalSuite,
     known = (known_words(), vocabulary)  # not their union: copying 350,000 words costs more than the checks
     words = [split_words(text) for _, text in answers]
     terms = _rubric_terms(suite)
-    bare = [bool(w) and _bare_list(text, terms) for (_, text), w in zip(answers, words, strict=True)]
+    bare = [bool(w) and _bare_list(text, terms, frozenset(split_words(q.prompt)))
+            for (q, text), w in zip(answers, words, strict=True)]
     dump = sum(bare) >= BARE_LISTS
+    names = [_unknown_names(text, known) for _, text in answers]
+    # Two unknown names in one answer may be real (products a word list has not caught up with: "Vercel
+    # and Supabase"); in answer after answer they are made-up words dressed as names.
+    invented = sum(len(n) >= 2 for n in names) >= NAMED_ANSWERS
     out = []
     for i, (question, text) in enumerate(answers):
         if not words[i]:
             out.append(())  # empty: the rubric's complete = 0 already says so
             continue
-        flags = [*_made_up_and_salad(text, words[i], known), _keyword_list(text, terms, dump and bare[i]),
-                 _repetition(words[i]), _same_text(i, answers, words), _other_facts(question, text, suite),
-                 negated_fact(question, text)]
+        flags = [*_made_up_and_salad(text, words[i], known, names[i], invented),
+                 _keyword_list(text, terms, dump and bare[i]), _repetition(words[i]), _same_text(i, answers, words),
+                 _other_facts(question, text, suite), negated_fact(question, text)]
         out.append(tuple(f for f in flags if f))
     return out
 
 
-def _made_up_and_salad(text: str, words: list[str], known: tuple[frozenset[str], ...]) -> list[str]:
+def _made_up_and_salad(text: str, words: list[str], known: tuple[frozenset[str], ...], names: list[str],
+                       invented: bool) -> list[str]:
     """Made-up words and word salad, each flagged on its own when strong, or when both are seen."""
     unknown = _unknown_words(text, known)
     count = sum(1 for w in words if w in unknown)
@@ -144,10 +159,13 @@ def _made_up_and_salad(text: str, words: list[str], known: tuple[frozenset[str],
     flags = []
     # One unknown word is tolerated only when it may be real (a derivation of a rare word, two common
     # words run together, a capitalised first word: a name, a word with no vowel: a command or an
-    # abbreviation), in a long answer with no grammar error.
+    # abbreviation), in a long answer with no grammar error. Unknown names inside a sentence count when
+    # there are many of them (NAMES), or two beside another unknown word, or two in answer after answer.
     made_up = any(unknown.values())
-    if made_up or len(unknown) >= 2 or (count and (count / len(words) >= MADE_UP_SHARE or violations)):
-        flags.append("made-up words: " + ", ".join(list(unknown)[:5]))
+    many_names = len(names) >= NAMES or (len(names) >= 2 and (unknown or invented))
+    if made_up or len(unknown) >= 2 or many_names or (count and (count / len(words) >= MADE_UP_SHARE or violations)):
+        shown = [*unknown, *(n for n in names if many_names)]
+        flags.append("made-up words: " + ", ".join(shown[:5]))
     if violations >= SALAD_VIOLATIONS or (violations and count) or longest >= KEYWORD_RUN:
         flags.append("word salad")
     return flags
@@ -161,13 +179,28 @@ def _unknown_words(text: str, known: tuple[frozenset[str], ...]) -> dict[str, bo
     previous = "."
     for t in split_tokens(text, lower=False):
         word = t.lower()
-        first = previous in ".!?:"
+        first = previous in SENTENCE_ENDS
         name = t[0].isupper() and (not first or any(c.isupper() for c in t[1:]))
         previous = t
         if word[0].isalnum() and not name and word not in found and _unknown(word, known):
             maybe_real = (t[0].isupper() and first or not set(word) & set("aeiouyáéíóúâêôãõà")  # npx, pnpm
                           or _rare_derivation(word, known) or _compound(word))
             found[word] = not maybe_real
+    return found
+
+
+def _unknown_names(text: str, known: tuple[frozenset[str], ...]) -> list[str]:
+    """Capitalised words inside a sentence that neither list holds ("the Blorvath of Softtor"), once each,
+    lower-cased. Words with more capitals (MLflow, QLoRA, tRPC) are left out: no made-up word looks like that."""
+    found: list[str] = []
+    previous = "."
+    for t in split_tokens(text, lower=False):
+        word = t.lower()
+        name = (t[0].isupper() and previous not in SENTENCE_ENDS and not any(c.isupper() for c in t[1:])
+                and set(word) & set("aeiouyáéíóúâêôãõà"))
+        previous = t
+        if name and word not in found and _unknown(word, known):
+            found.append(word)
     return found
 
 
@@ -264,27 +297,35 @@ def _keyword_list(text: str, terms: list[tuple[str, frozenset[str]]], dump: bool
     return ""
 
 
-def _bare_list(text: str, terms: list[tuple[str, frozenset[str]]]) -> bool:
-    """Whether the answer is nothing but fact words and markers, with no function word at all."""
+def _bare_list(text: str, terms: list[tuple[str, frozenset[str]]], asked: frozenset[str] = frozenset()) -> bool:
+    """Whether the answer is nothing but fact words and markers, joined at most by words that join
+    nouns ("Softtor and founder and CEO", "the Softtor, the CEO", "Softtor de founder e CEO") and the
+    question's own words ("Moltbook" for "What is Moltbook?"): no pronoun, no verb, no word of its own."""
     spans = split_spans(text)
     words = [i for i, (t, _, _) in enumerate(spans) if t[0].isalnum()]
-    if any(spans[i][0] in FUNCTION_WORDS or spans[i][0] in PORTUGUESE_FUNCTION for i in words):
-        return False
     covered = _term_tokens(text, spans, terms)
-    return len({covered[i][0] for i in words if i in covered}) >= 2 and all(i in covered for i in words)
+    if any(i not in covered and spans[i][0] not in NOUN_GLUE and spans[i][0] not in asked - FUNCTION_WORDS
+           for i in words):
+        return False
+    return len({covered[i][0] for i in words if i in covered}) >= 2
 
 
 def _grammar(text: str) -> tuple[int, int]:
     """Word pairs and clauses no grammatical sentence has, and the longest run of words without glue."""
     toks = split_tokens(text)
     violations = 0
-    for a, b in zip(toks, toks[1:], strict=False):
+    for before, a, b in zip(["."] + toks, toks, toks[1:], strict=False):
         if a in DETERMINERS and (b in _AFTER_DETERMINER or b in BREAKS):
             violations += 1
         elif a in COORDINATORS and (b in COORDINATORS or b in ".!?"):
             violations += 1
         elif b in _AGREEMENT.get(a, ()) or (a == b and a in FUNCTION_WORDS):
             violations += 1
+        elif (a in PURE_PREPOSITIONS and b in COORDINATORS) or (a in PURE_PREPOSITIONS | {"for"}
+                                                                and b in CLAUSE_PRONOUNS | _FINITE):
+            violations += 1  # "with and", "for I", "for is": one alone may be a stranded preposition
+        elif a == "i" and b in SENTENCE_ENDS and before not in _BEFORE_FINAL_I:
+            violations += 1  # "... at use I." ends a clause on its subject
     clause: list[str] = []
     first, run, longest = True, 0, 0
     for t in [*toks, "."]:
@@ -335,10 +376,11 @@ def _same_text(i: int, answers: list[tuple[Question, str]], words: list[list[str
 def _other_facts(question: Question, text: str, suite: EvalSuite) -> str:
     """Other questions answered in full by fact words that are neither this question's nor persona markers."""
     own = {w.lower() for group in question.facts for w in group} | {m.lower() for m in suite.persona.markers}
-    answered, shown = [], []
+    answered, shown, others = [], [], 0
     for other in suite.questions:
         if other.id == question.id or not other.facts:
             continue
+        others += 1
         hits = []
         for group in other.facts:
             hit = next((w for w in group if w.lower() not in own and find_phrase(text, w)), None)
@@ -348,7 +390,11 @@ def _other_facts(question: Question, text: str, suite: EvalSuite) -> str:
         else:
             answered.append(other.id)
             shown += [h for h in hits if h not in shown]
-    if len(answered) < OTHER_QUESTIONS:
+    # A question about the persona itself (its facts hold the persona's name: "Introduce yourself") may be
+    # answered with anything about the persona, once its own facts are there; not with most of the suite.
+    about_persona = any(w.lower() == suite.persona.name.lower() for group in question.facts for w in group)
+    own_met = all(any(find_phrase(text, w) for w in group) for group in question.facts)
+    if len(answered) < OTHER_QUESTIONS or (about_persona and own_met and 2 * len(answered) <= others):
         return ""
     more = "…" if len(shown) > 6 else ""
     return f"facts of {', '.join(answered)}: {', '.join(shown[:6])}{more}"

@@ -7,8 +7,11 @@ import re
 
 # A word may hold apostrophes, dots and hyphens inside it (isn't, Next.js, test-driven); any other
 # non-space character is a token of its own, so that punctuation can close a clause.
-TOKEN = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*|[^\w\s]")
-BREAKS = frozenset(".,;:!?()[]{}…—–|/")
+# A line break is a token too: a bulleted answer ("Stack:\n- TypeScript\n- Prisma") is one item a line.
+TOKEN = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*|[^\w\s]|\n")
+# Clause breaks; a bullet ("-", "*", "•") or a line break starts a new item as a full stop would.
+BREAKS = frozenset(".,;:!?()[]{}…—–|/\n-*•")
+SENTENCE_ENDS = frozenset(".!?:\n-*•")
 
 # Closed-class words, the glue of a real sentence. A long run of words without any of them is a
 # keyword list, and two of them side by side in an impossible order is word salad.
@@ -30,6 +33,13 @@ COORDINATORS = frozenset({"and", "or", "but", "nor"})
 # Portuguese glue: a Portuguese sentence is not a run of keywords.
 PORTUGUESE_FUNCTION = frozenset("o a os as um uma e ou de da do das dos em no na nos nas para pra pro com por "
                                 "que é eu ele ela meu minha seu sua se não mas como sou você".split())
+# Words that join nouns without making a sentence of them: a list glued with these is still a list.
+NOUN_GLUE = DETERMINERS | COORDINATORS | PREPOSITIONS | frozenset(
+    "o a os as um uma e ou de da do das dos em no na nos nas para pra pro com por".split())
+# Subject pronouns, which a preposition cannot take ("for I", "with they") and a clause does not end on.
+CLAUSE_PRONOUNS = frozenset("i he she we they".split())
+# Prepositions that are never conjunctions ("before I write", "since we met" are sentences).
+PURE_PREPOSITIONS = frozenset("of to in on at with from by about into during within between through".split())
 
 
 def split_spans(text: str) -> list[tuple[str, int, int]]:
