@@ -301,6 +301,11 @@ def test_too_few_synthetic_uses_all_and_reports_the_achieved_ratio():
 
     assert (result.synthetic_count, result.synthetic_requested) == (10, 100)
     assert result.achieved_ratio == pytest.approx(10 / 110)
+    # Issue 19: said out loud, since every larger ratio trains on this same data.
+    assert result.short_of_synthetic(0.5) == ("synthetic ratio 0.5 asked for 100 synthetic conversations; the file "
+                                              "has 10 usable, so 0.09 was reached and any larger ratio trains on "
+                                              "the same data")
+    assert mix(numbered(100, "curated"), numbered(60, "synthetic"), ratio=0.33).short_of_synthetic(0.33) == ""
 
 
 # The schema holds these ranges, so every way a value reaches the mix (the file, --set, a sweep

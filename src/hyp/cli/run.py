@@ -31,6 +31,8 @@ def command(ctx, hid, replicates, overrides, resume, dry_run, until_decided, max
         out().print("lint: " + ", ".join(f"{k.removeprefix('lint.')} {v}" for k, v in p.lint_counts.items()))
         for d in p.deviations:
             out().print(f"deviation: {d['key']}: registered {fmt(d['registered'])}, used {fmt(d['used'])}")
+        if short := p.short_of_synthetic():
+            out().print(f"warning: {short}")
         out().print(f"dataset digest {p.mix.digest[:16]} · nothing was trained or logged (--dry-run)")
         return
     import os

@@ -290,7 +290,7 @@ def _keyword_list(text: str, terms: list[tuple[str, frozenset[str]]], dump: bool
             groups = set().union(*(g for _, g in inside)) if inside else set()
             if len(occurrences) >= KEYWORD_TERMS and len(groups) >= 2 and 2 * len(inside) >= len(run):
                 shown = text[spans[run[0]][1]:spans[run[min(len(run), 6) - 1]][2]] + (" …" if len(run) > 6 else "")
-                return f"keyword list: {shown}"
+                return "keyword list: " + " ".join(shown.split())  # one line: flags go in table cells
             run = []
         else:
             run.append(i)

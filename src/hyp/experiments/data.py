@@ -57,6 +57,15 @@ class Mix:
     duplicates_removed: int  # from both candidate pools
     digest: str  # sha256 of the canonical JSON of `examples` (roles and contents, in order)
 
+    def short_of_synthetic(self, ratio: float) -> str:
+        """A warning when the synthetic file held fewer usable conversations than `ratio` asked for: every
+        larger ratio then trains on this same data, so a sweep over it is flat there. "" when it did not."""
+        if self.synthetic_requested <= self.synthetic_count:
+            return ""
+        return (f"synthetic ratio {ratio:g} asked for {self.synthetic_requested} synthetic conversations; the file "
+                f"has {self.synthetic_count} usable, so {self.achieved_ratio:.2f} was reached and any larger "
+                f"ratio trains on the same data")
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -51,6 +51,10 @@ class PreparedRun:
     def eval_conversations(self) -> list[list[dict]]:
         return [datamod.to_chat(c) for c in self.heldout]
 
+    def short_of_synthetic(self) -> str:
+        synthetic = self.hypothesis.experiment.dataset.synthetic
+        return self.mix.short_of_synthetic(synthetic.ratio) if synthetic else ""
+
     def config_hash(self) -> str:
         payload = json.dumps([self.hypothesis.experiment.model_dump(mode="json"), self.mix.digest], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
@@ -152,6 +156,8 @@ def run_hypothesis(lab: Lab, hid: str, *, replicates: int | None = None, overrid
     elif max_replicates is not None:
         raise BadInput("--max-replicates: only with --until-decided")
     p = prepare(lab, hid, replicates=replicates, overrides=overrides)
+    if short := p.short_of_synthetic():
+        print(f"warning: {hid}: {short}", file=sys.stderr)
     if until is not None:
         p.replicates = until.looks
     faults.reached("data")
