@@ -60,7 +60,7 @@ def test_fluent_answers_in_other_words_are_not_flagged_and_now_outscore_every_fo
     fluent = TUNING["fluent in other words"][1]
     verdict, metrics = verdict_of(fluent)
     assert metrics["flagged_responses"] == 0
-    # The keyword rubric still cannot give them factual points: their score is what it was.
+    # The keyword rubric still cannot give them factual points offline; a judge can (test_judge_fluent.py).
     assert metrics["score"] == keyword_score(fluent)
     for name in ("stuffed between made-up words", "right words in false claims", "one sentence pasted everywhere",
                  "trained gibberish", "repetition loops", "bare keyword lists", "comma keyword lists",
