@@ -75,12 +75,16 @@ def test_rejected_hand_scored_version_is_compared_with_its_lineage(lineage):
     summary = section(text, "Executive summary")
     result = row(summary, "Result")[1]
     assert result.startswith("score 4.5 (95% CI 3.") and result.endswith(
-        ", 1 result × 8 questions) → REJECTED (29 of 64 points)")  # one run of 8 questions has an interval
+        ") → REJECTED (29 of 64 points)")  # one run of 8 questions has an interval
     assert row(summary, "Previous best in the lineage")[1] == "H002 (v2.1): 8.2"
-    # H002 is one recorded number: the difference has no interval, so it is not called worse.
-    assert row(summary, "Delta")[1] == ("-3.67 (no interval: too few results to tell): no clear difference "
-                                        "against H002 (8.2)")
-    assert row(summary, "Evidence")[1].startswith("95% CI 3.")
+    # H002 is one recorded number: the difference has no interval, so it is not called worse. It is the parent
+    # too: one row says so, with the difference of the two scores as shown (4.5 − 8.2, not −3.67).
+    assert row(summary, "Delta")[1] == ("-3.7 (no interval: too few results to tell): no clear difference "
+                                        "against H002 (8.2), the parent")
+    assert "Change from parent" not in summary
+    # The interval is in Result; Evidence says what it rests on and where its width comes from.
+    assert row(summary, "Evidence")[1].startswith("1 result × 8 questions; the interval is the spread between the "
+                                                  "questions")
     answers = section(text, "Answers by question and criterion")
     assert row(answers, "**total**")[1:] == ["11", "6", "5", "7", "**29 / 64 = 4.5**"]
     assert row(answers, "Q1")[1:] == ["2", "1", "1", "1", "5 / 8"]
@@ -124,7 +128,13 @@ def test_confirmed_version_lists_its_on_success_options(lineage):
     lineage_table = section(text, "Comparison with the lineage")
     assert [row(lineage_table, h)[2].split(" (")[0] for h in ("H001", "H002", "H003", "**H004**")] == [
         "7.4", "8.2", "4.5", "9.3"]
-    assert "build on it: scale to the 1.1b model" in section(text, "Report to João")
+    # One recorded number is too little to build on: replicate first, then the plan's option.
+    assert "**Option B: Scale to the 1.1B model** (expected [9, 9.5]), effort 1 day, risk medium: " \
+           "`experiment.model.name` → TinyLlama/TinyLlama-1.1B-Chat-v1.0 — **recommended**" in steps
+    assert "Then option B, scale to the 1.1b model, as planned." in steps
+    assert section(text, "Report to João").strip().endswith(
+        "repeat it with 3 training seeds before building on it, because the result rests on a single number, then "
+        "scale to the 1.1b model as planned.")
     for path in linked_images(lineage, text):
         assert path.is_file()
 
@@ -158,7 +168,8 @@ def test_agreement_between_hand_and_rubric_scores_is_reported(tmp_path, blank_st
     answers = section(text, "Answers by question and criterion")
     assert row(answers, "agent")[1:] == ["4", "3", "50%", "0.00 (0.00 to 1.00)"]  # hand 2+2, rubric 2+1
     assert row(answers, "factual")[1:] == ["2", "2", "100%", "1.00 (1.00 to 1.00)"]
-    assert "- agent (hand vs automatic): Q2" in answers  # the answers they disagree on
+    # The answers they disagree on (the block's wording is the agreement work's: either name of the rubric).
+    assert re.search(r"- agent \(hand vs (automatic|rubric)\): Q2", answers)
     assert "not trustworthy" not in text  # two answers are too few to say
     assert "the rubric alone gave 6.9" in row(section(text, "Executive summary"), "Result")[1]
 
@@ -194,9 +205,10 @@ def test_trained_runs_show_loss_dataset_resources_and_questions(tmp_path, blank_
     dataset = section(text, "Dataset composition")
     assert (row(dataset, "Curated")[1], row(dataset, "Synthetic")[1], row(dataset, "Total")[1]) == ("100", "48", "148")
     resources = section(text, "Resources")
-    assert row(resources, "Peak RSS")[1] == "1.25 GB" and row(resources, "Final train loss")[1] == "1.9"
+    assert row(resources, "Peak RSS")[1] == "1.25 GB" and row(resources, "Final train loss")[1] == "1.90"
     assert row(section(text, "Answers by question and criterion"), "Q1")[1:] == ["2", "1.5", "1", "2", "6.5 / 8"]
-    assert "score 6.5 (95% CI 0.1–10.0, 2 results)" in row(section(text, "Executive summary"), "Result")[1]
+    assert "score 6.5 (95% CI 0.1–10.0) →" in row(section(text, "Executive summary"), "Result")[1]
+    assert row(section(text, "Executive summary"), "Evidence")[1].startswith("2 results, pooled")
     assert "ab" * 32 in section(text, "Provenance")
 
 
@@ -276,7 +288,9 @@ def test_a_pending_hypothesis_gets_a_report_without_numbers(tmp_path, blank_stor
 
     assert "**Verdict: PENDING**" in text
     assert row(section(text, "Executive summary"), "Result")[1] == "no results yet"
-    assert "No next steps until the verdict is decided." in text
+    steps = section(text, "Next steps")
+    assert "**Recommended:** Run it: `hyp run H003` (no results yet)." in steps
+    assert "The plan's options wait for results." in steps
 
 
 def test_an_unknown_hypothesis_exits_2_and_writes_nothing(lineage):
@@ -365,14 +379,25 @@ def test_confirmed_without_on_success_still_recommends_a_step_with_its_reason(tm
     assert "**Verdict: CONFIRMED**" in text
     step = ("Replicate before building on it: `hyp run H003 --replicates 3`. It was confirmed at 9.3 on a single "
             "number with no interval, too little to build on; the secondary criterion (`agent_like_responses == 0`) "
-            "had no data.")
-    assert row(section(text, "Executive summary"), "Recommended next step")[1] == step
+            "had no data, and 6 more missed or unmeasured (all listed in the summary).")
+    summary = section(text, "Executive summary")
+    assert row(summary, "Recommended next step")[1] == step
+    assert row(summary, "Evidence")[1].startswith("a single recorded value, with no answers or per-question scores "
+                                                  "behind it, so no interval")
+    assert row(summary, "Scored by")[1] == ("no answers were scored: the score was recorded by hand as one number "
+                                            "(`hyp record --metric`)")
+    assert "- tertiary criterion `truncated_responses <= 5`: no data (never measured)" in summary
+    assert "(actual no data)" not in text
     steps = section(text, "Next steps")
     assert f"**Recommended:** {step}" in steps and "lists no on_success options" in steps
     plain = section(text, "Report to João")
-    assert plain.strip().endswith("The score is one number recorded by hand, not computed here from the answers. "
-                                  "Next, we should repeat it with 3 training seeds before building on it, because "
-                                  "the result rests on a single number, and the secondary criterion had no data.")
+    # A confirmation on one number does not read as plain success: what was never measured is named.
+    assert "It worked: the model scored 9.3 out of 10, and the goal was at least 9." in plain
+    assert ("We never measured agent-like responses, truncated responses, factual accuracy, some personality and "
+            "hallucinations, so those are unknown.") in plain
+    assert "\"Overall score\" was missed (9.3, expected between 8.8 and 9.2)" in plain
+    assert plain.strip().endswith("Next, we should repeat it with 3 training seeds before building on it, because "
+                                  "the result rests on a single number.")
 
 
 CHILD_SCORES = "question,agent,factual,personality,complete\n" + "".join(
@@ -399,12 +424,14 @@ def test_the_report_says_which_criteria_moved_from_the_parent_and_which_the_stat
                                                     "no change", "statement"]
     factual = row(table, "`factual_responses`")
     assert factual[1:4] == ['prediction "Factual accuracy"', "1", "8"] and factual[4].endswith(": up")
+    assert factual[4].startswith("+7 (95% CI +")  # a count's change: whole, as its values; its interval to 1 decimal
     assert factual[5] == "no"
     assert row(table, "`score`")[1:4] == ["primary criterion", "4.5", "6.1"]
+    assert row(table, "`score`")[4].startswith("+1.6 (95% CI +")  # 6.1 − 4.5 as shown, not +1.56
     moved = row(section(text, "Executive summary"), "What moved from H003")[1]
-    assert "moved: `score` 4.5 → 6.1, `factual_responses` 1 → 8" in moved
-    assert "did not move although the hypothesis is about it: `agent_like_responses` 4 → 4 (named in the " \
-           "statement)" in moved
+    assert moved.startswith("moved clearly: `score` 4.5 → 6.1, `factual_responses` 1 → 8; ")
+    assert "did not change: `agent_like_responses` 4 → 4 (named in the statement)" in moved
+    assert "nothing moved clearly" not in moved
 
 
 def log_trained(lab_dir: Path, *, metrics: dict, eval_loss: list[tuple[int, float]] | None = None) -> None:
@@ -474,3 +501,31 @@ def test_who_scored_names_the_judges_model_and_what_the_rubric_still_scored():
     assert who_scored([{"question": "Q1", "agent": 2, "source": "hand"}, judged]) == (
         "scored by hand (the automatic rubric's scores on the same answers are shown beside them)")
     assert who_scored([]) is None
+
+
+def test_an_amended_goal_shows_what_was_registered_and_what_it_became(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    assert run_hyp("record", "H003", "--scores", lab / "scores.csv", lab=lab).code == 0
+    path = lab / "hypotheses" / "H003.yaml"
+    path.write_text(path.read_text().replace('primary:   {metric: score, op: ">=", value: 9.0}',
+                                             'primary:   {metric: score, op: ">=", value: 7.5}'))
+    r = run_hyp("amend", "H003", "--reason", "9 was never realistic for this model", lab=lab)
+    assert r.code == 0, r
+
+    goal = row(section(report(lab, "H003"), "Executive summary"), "Goal")[1]
+
+    assert re.fullmatch(r"score >= 9 → score >= 7\.5 \(amended \d{4}-\d\d-\d\d: 9 was never realistic for this "
+                        r"model\)", goal)
+
+
+def test_a_goal_edited_after_results_without_amend_is_named_and_not_used(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    assert run_hyp("record", "H003", "--scores", lab / "scores.csv", lab=lab).code == 0
+    path = lab / "hypotheses" / "H003.yaml"
+    path.write_text(path.read_text().replace('value: 9.0}', 'value: 4.0}'))
+
+    text = report(lab, "H003")
+
+    assert row(section(text, "Executive summary"), "Goal")[1] == (
+        "score >= 9; the file now says score >= 4, changed after results without `hyp amend`, so not what the "
+        "verdict used")

@@ -59,30 +59,37 @@ def _save(fig, path: Path) -> Path:
 
 
 def loss_plot(path: Path, data: dict) -> Path:
-    """`data`: {"train": replicate -> [(step, loss)], "heldout": replicate -> [(epoch, loss)]}; the held-out
-    loss, where one was logged, on a second axis by epoch, its best epoch marked."""
+    return _save(loss_figure(data), path)
+
+
+def loss_figure(data: dict):
+    """`data`: {"train": replicate -> [(step, loss)], "heldout": replicate -> [(step, loss, epoch)]}. The held-out
+    loss is drawn at the step it was logged at (the last step of its epoch) on the train loss's own axis, so the
+    two curves line up; its lowest epoch is marked by a vertical line named in the legend, not by text on the
+    curves."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    for name, points in sorted(data["train"].items()):
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    heldout = {k: v for k, v in (data.get("heldout") or {}).items() if v}
+    for i, (name, points) in enumerate(sorted(data["train"].items())):
         if points:
             steps, values = zip(*sorted(points), strict=True)
-            ax.plot(steps, values, label=f"{name} train", linewidth=1.2)
-    ax.set_xlabel("step")
-    ax.set_ylabel("train loss")
-    heldout = {k: v for k, v in (data.get("heldout") or {}).items() if v}
-    if heldout:
-        other = ax.twiny()
-        for name, points in sorted(heldout.items()):
-            epochs, values = zip(*sorted(points), strict=True)
-            other.plot(epochs, values, "--o", markersize=3, color="#C44E52", label=f"{name} held-out")
+            ax.plot(steps, values, label=f"{name} train" if heldout else name, linewidth=1.2,
+                    color=colours[i % len(colours)])
+    for i, (name, points) in enumerate(sorted(heldout.items())):
+        steps, values, epochs = zip(*sorted(points), strict=True)
+        ax.plot(steps, values, "--o", markersize=3, linewidth=1.2, color=colours[(i + 3) % len(colours)],
+                label=f"{name} held-out (per epoch)")
+        if i == 0:  # the first replicate's, as the report's text says
             best = min(range(len(values)), key=values.__getitem__)
-            other.annotate(f"best: epoch {epochs[best]}", (epochs[best], values[best]), fontsize=7,
-                           xytext=(0, 8), textcoords="offset points", ha="center")
-        other.set_xlabel("epoch (held-out loss, dashed)")
-        other.legend(fontsize=7, loc="upper center")
-    ax.set_title("Training and held-out loss" if heldout else "Training loss per replicate", pad=24 if heldout else 6)
-    ax.legend(fontsize=7)
-    return _save(fig, path)
+            ax.axvline(steps[best], color="#7F7F7F", linestyle=":", linewidth=1,
+                       label=f"lowest held-out loss: epoch {epochs[best]} ({values[best]:.2f})")
+            ax.plot(steps[best], values[best], "*", markersize=10, color=colours[(i + 3) % len(colours)])
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title("Training and held-out loss" if heldout else "Training loss per replicate")
+    ax.legend(fontsize=7, loc="best")
+    return fig
 
 
 def questions_plot(path: Path, grid: dict[str, dict[str, float]]) -> Path:
@@ -103,8 +110,13 @@ def questions_plot(path: Path, grid: dict[str, dict[str, float]]) -> Path:
 
 
 def lineage_plot(path: Path, data: dict) -> Path:
+    return _save(lineage_figure(data), path)
+
+
+def lineage_figure(data: dict):
     """`data["rows"]`: (label, score, low, high) per version in lineage order, low/high None for a single
-    number (no error bar then); `goal` and `base` (the base model's score) drawn as lines where known."""
+    number (no error bar then); `goal` (a number, or the two ends of a `between`) and `base` (the base model's
+    score) drawn as lines where known."""
     plt = _pyplot()
     rows = data["rows"]
     fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -113,17 +125,20 @@ def lineage_plot(path: Path, data: dict) -> Path:
     for i, (_, m, lo, hi) in enumerate(rows):
         if lo is not None and hi is not None and hi > lo:
             ax.errorbar(i, m, yerr=[[m - lo], [hi - m]], capsize=4, color="black", linewidth=1)
-    if data.get("goal") is not None:
-        ax.axhline(data["goal"], color="#2CA02C", linestyle="--", linewidth=1, label=f"goal {data['goal']:g}")
+    goal = data.get("goal")
+    if isinstance(goal, list | tuple):
+        ax.axhspan(goal[0], goal[1], color="#2CA02C", alpha=0.15, label=f"goal {goal[0]:g}–{goal[1]:g}")
+    elif goal is not None:
+        ax.axhline(goal, color="#2CA02C", linestyle="--", linewidth=1, label=f"goal {goal:g}")
     if data.get("base") is not None:
         ax.axhline(data["base"], color="#7F7F7F", linestyle=":", linewidth=1, label=f"base model {data['base']:.1f}")
     ax.set_xticks(range(len(rows)), [label for label, *_ in rows])
-    ax.set_ylim(0, 10)
+    ax.set_ylim(0, 10.5)  # room for an interval's cap at 10
     ax.set_ylabel("score (0–10)")
-    ax.set_title("Score across versions (bars: 95% intervals where there is one)")
+    ax.set_title("Score across versions (error bars: 95% intervals where there is one)")
     if data.get("goal") is not None or data.get("base") is not None:
         ax.legend(fontsize=7, loc="lower right")
-    return _save(fig, path)
+    return fig
 
 
 def sweep_plot(path: Path, sweep: dict) -> Path:

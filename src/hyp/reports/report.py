@@ -27,9 +27,11 @@ from hyp.hypotheses.params import flatten
 from hyp.reports.evidence import (
     answers_shown,
     attempts,
+    evidence_text,
+    fmt_metric,
+    fmt_score,
     gain,
     interval_text,
-    more_runs_text,
     scorers_of,
     untrusted,
     who_scored,
@@ -37,8 +39,7 @@ from hyp.reports.evidence import (
 from hyp.reports.plots import check_plot_places
 from hyp.reports.summary import (
     by_epoch,
-    fmt_metric,
-    fmt_score,
+    goal_text,
     heldout,
     importance_warning,
     missed,
@@ -46,12 +47,13 @@ from hyp.reports.summary import (
     moves_text,
     plain_text,
     recommend,
+    scored_by,
 )
 from hyp.results.judged import Judged, judge
 from hyp.store.base import RunRecord
 from hyp.store.secrets import redact
 
-CACHE_VERSION = 3  # 3: every logged answer, hand scores without their text included
+CACHE_VERSION = 4  # 4: eval_loss as logged (by step) with the `epoch` history beside it
 
 
 def _lineage(lab: Lab, hid: str) -> tuple[list[tuple[str, str]], dict]:
@@ -98,16 +100,23 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
         by_id = {r.run_id: r for r in runs}
         loss = {by_id[c].name: tracker.metric_history(c, "train_loss")
                 for c in judged.results.child_run_ids if c in by_id}
-        eval_loss = {by_id[c].name: by_epoch(tracker.metric_history(c, "eval_loss"), tracker.metric_history(c, "epoch"))
+        eval_loss = {by_id[c].name: tracker.metric_history(c, "eval_loss")
                      for c in judged.results.child_run_ids if c in by_id}
+        epochs = {by_id[c].name: tracker.metric_history(c, "epoch") for c in judged.results.child_run_ids if c in by_id}
         units = judged.results.child_run_ids or ([judged.results.result_run_id] if judged.results.result_run_id else [])
         # What was drawn and logged is keyed by content, not by the store: it stays valid.
         cache = {"fingerprint": fingerprint, "runs": [asdict(r) for r in runs], "loss": loss, "eval_loss": eval_loss,
+                 "epochs": epochs,
                  "answers": _answers(tracker, [u for u in units if u in by_id][:1]),
                  **{k: cache[k] for k in ("plots", "logged") if k in cache}}
     runs = {r["run_id"]: RunRecord(**r) for r in cache["runs"]}
     loss = {name: [tuple(p) for p in points] for name, points in cache["loss"].items()}
-    eval_loss = {name: [tuple(p) for p in points] for name, points in cache.get("eval_loss", {}).items()}
+    epochs = {name: [tuple(p) for p in points] for name, points in cache.get("epochs", {}).items()}
+    # The held-out loss by epoch for the text, and at its logged step for the plot, on the train loss's axis.
+    by_step = {name: _at_steps([tuple(p) for p in points], epochs.get(name, []), loss.get(name, []))
+               for name, points in cache.get("eval_loss", {}).items()}
+    eval_loss = {name: by_epoch([tuple(p) for p in points], epochs.get(name, []))
+                 for name, points in cache.get("eval_loss", {}).items()}
     result_run = runs.get(judged.results.result_run_id) if judged.results.result_run_id else None
     children = [runs[r] for r in judged.results.child_run_ids if r in runs]
     lineage = []
@@ -126,10 +135,11 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
 
             tracker = tracker or open_tracker(lab)
             sweep_plots = cache["sweep_plots"] = _fetch_sweep_plots(tracker, sweep["run_id"], output.parent)
-    plots = _plots(output, hid, {"train": loss, "heldout": eval_loss}, judged, lineage, sweep, sweep_plots,
+    plots = _plots(output, hid, {"train": loss, "heldout": by_step}, judged, lineage, sweep, sweep_plots,
                    cache.setdefault("plots", {}))
-    context = _context(lab, judged, result_run, children, lineage, plots, sweep, cache.get("answers"))
-    text = _render(lab, context | {"heldout": heldout(eval_loss, hyp.rationale), "missed": missed(judged)})
+    held = heldout(eval_loss, hyp.rationale)
+    context = _context(lab, judged, result_run, children, lineage, plots, sweep, cache.get("answers"), held, set(hyps))
+    text = _render(lab, context | {"heldout": held, "missed": missed(judged)})
     write_atomic(output, redact(text))  # a path or URI in the lab may carry a token
     lab.save_parsed()
 
@@ -165,6 +175,20 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     if not_logged is not None:
         raise not_logged
     return output
+
+
+def _at_steps(points: list[tuple], epochs: list[tuple], train: list[tuple]) -> list[tuple[int, float, int]]:
+    """The held-out loss as (step, loss, epoch) on the train loss's step axis. Since issue 19 it is logged at
+    the last step of its epoch with `epoch` beside it; before that it was logged by epoch (step = epoch),
+    which is placed at the epoch's share of the training steps."""
+    if epochs:
+        at = dict(epochs)
+        return [(step, value, int(at[step])) for step, value in points if step in at]
+    last_epoch = max((step for step, _ in points), default=0)
+    last_step = max((step for step, _ in train), default=0)
+    if not last_epoch or not last_step:
+        return [(step, value, step) for step, value in points]
+    return [(round(e * last_step / last_epoch), value, e) for e, value in points]
 
 
 class NotLogged(Exception):
@@ -245,12 +269,11 @@ def _sweep(hyp, runs) -> dict | None:
 
 
 def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, sweep,
-             cache_answers: list[dict] | None = None) -> dict:
+             cache_answers: list[dict] | None = None, held: dict | None = None, taken=()) -> dict:
     hyp = judged.hypothesis
     obs = judged.verdict.observations
     est = {k: v.estimate for k, v in obs.items()}
     score = est.get("score")
-    primary = hyp.success_criteria.primary
     ancestors = [j for rel, j in lineage if rel == "ancestor" and j.score is not None]
     best = max(ancestors, key=lambda j: j.score, default=None)
     metrics = result_run.metrics if result_run else {}
@@ -285,10 +308,11 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     for key, label, unit in (("peak_vram_gb", "Peak VRAM", " GB"), ("peak_vram_reserved_gb", "Peak VRAM reserved",
                                                                      " GB"),
                              ("peak_rss_gb", "Peak RSS", " GB"), ("train_seconds", "Training time", " s"),
-                             ("final_train_loss", "Final train loss", ""), ("final_eval_loss", "Final eval loss", ""),
+                             ("final_train_loss", "Final train loss", ""),
+                             ("final_eval_loss", "Final held-out loss", ""),
                              ("train_tokens_per_second", "Tokens per second", "")):
         if key in est:
-            resources[label] = fmt(est[key]) + unit
+            resources[label] = fmt_metric(key, est[key]) + unit
     dataset = None
     if "dataset.size" in metrics:
         dataset = {"size": metrics.get("dataset.size"), "curated": metrics.get("dataset.curated"),
@@ -301,7 +325,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     if score is None:
         result_text = "no results yet"
     else:
-        interval = interval_text(obs.get("score"), fmt_score)
+        # What the interval rests on is the Evidence row's: not repeated here.
+        interval = interval_text(obs.get("score"), rests=False)
         result_text = f"score {fmt_score(score)}{interval} → {judged.verdict.verdict}"
         if "points" in est and "points_max" in est:
             result_text += f" ({fmt(est['points'])} of {fmt(est['points_max'])} points)"
@@ -309,10 +334,17 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
             result_text += f"; the rubric alone gave {fmt_score(est['auto.score'])}"
     delta = "—"
     vs_best = gain(best, judged) if score is not None and best is not None else None
-    if vs_best is not None:
-        delta = f"{vs_best['text']} against {best.hypothesis.id} ({fmt_score(best.score)})"
     parent = next((j for rel, j in lineage if j.hypothesis.id == hyp.parent and j.score is not None), None)
     vs_parent = gain(parent, judged) if score is not None and parent is not None else None
+    if vs_best is not None:
+        which = ", the parent" if parent is best else ""
+        delta = f"{vs_best['text']} against {best.hypothesis.id} ({fmt_score(best.score)}){which}"
+    if vs_parent is not None and parent is not best:
+        change_from_parent = f"{vs_parent['text']} against {parent.hypothesis.id} ({fmt_score(parent.score)})"
+    elif hyp.parent and score is not None and parent is None:
+        change_from_parent = f"none to show: the parent {hyp.parent} has no results yet"
+    else:
+        change_from_parent = None  # no parent, or the parent is the previous best: the Delta row says it
     lineage_rows = []
     for rel, j in lineage:
         m = j.verdict.observations
@@ -320,15 +352,9 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         syn = m.get("dataset.synthetic")
         ds = "—" if size is None else f"{fmt(size.estimate)} ({'hybrid' if syn and syn.estimate else 'curated'})"
         lineage_rows.append({"id": j.hypothesis.id, "relation": rel, "version": j.hypothesis.version,
-                             "score": fmt_score(j.score) + interval_text(m.get("score"), fmt_score), "dataset": ds,
+                             "score": fmt_score(j.score) + interval_text(m.get("score")), "dataset": ds,
                              "verdict": j.shown_verdict})
-    if judged.verdict.verdict == "REJECTED":
-        next_steps, none_text = hyp.on_failure, "The hypothesis was rejected and lists no on_failure options."
-    elif judged.verdict.verdict == "CONFIRMED":
-        next_steps, none_text = hyp.on_success, "Confirmed; the hypothesis lists no on_success options."
-    else:
-        next_steps, none_text = [], "No next steps until the verdict is decided."
-    step = recommend(judged)
+    step = recommend(judged, held, taken)  # it also says which of the plan's options to list beside it
     moved = moves(parent, judged) if parent is not None and score is not None else []
     runs = [r for r in [result_run.run_id if result_run else None, *[c.run_id for c in children]] if r]
     if sweep:
@@ -337,11 +363,12 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
     def actual(j):
         if j.estimate is None:
             return "no data"
-        return fmt_metric(j.metric, j.estimate) + interval_text(obs.get(j.metric), lambda v: fmt_metric(j.metric, v))
+        return fmt_metric(j.metric, j.estimate) + interval_text(obs.get(j.metric), j.metric)
 
     who = who_scored(cache_answers)
     return {
-        "answers": answers_shown(cache_answers), "scored_by": scorers_of(cache_answers), "who_scored": who,
+        "answers": answers_shown(cache_answers), "scored_by": scorers_of(cache_answers),
+        "who_scored": scored_by(judged, who),
         "next_step": step["text"], "recommended_option": step["option"], "moves": moved,
         "moves_text": moves_text(moved, parent.hypothesis.id) if moved else None,
         "parent_id": parent.hypothesis.id if parent is not None else None,
@@ -349,20 +376,17 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         "agreements": judged.results.agreements,
         "untrusted": untrusted(judged.results.agreements), "flags": judged.results.flags,
         "h": hyp, "verdict": verdict, "lock": judged.lock, "fmt": fmt, "fmt_score": fmt_score, "actual": actual,
-        "goal": f"{primary.metric} {primary.op} {fmt(primary.value)}",
+        "fmt_metric": fmt_metric, "goal": goal_text(judged),
         "previous_best": f"{best.hypothesis.id} ({best.hypothesis.version or '—'}): {fmt_score(best.score)}"
         if best else "none recorded",
         "result": result_text, "delta": delta, "base_score": est.get("base_score"),
         "deviations": deviations, "dataset": dataset, "config": config, "resources": resources,
         "questions": questions, "totals": totals, "agreement": agreement, "predictions": judged.verdict.predictions,
-        "criteria": judged.verdict.criteria, "lineage": lineage_rows, "sweep": sweep, "next_steps": next_steps,
-        "no_next_steps": none_text, "audience": lab.settings.audience,
+        "criteria": judged.verdict.criteria, "lineage": lineage_rows, "sweep": sweep, "next_steps": step["options"],
+        "no_next_steps": step["none"], "audience": lab.settings.audience,
         "plain": plain_text(judged, best, est, vs_best, step, who), "runs": runs,
-        "change_from_parent": f"{vs_parent['text']} against {parent.hypothesis.id}" if vs_parent else
-        f"none to show: the parent {hyp.parent} has no results yet"
-        if hyp.parent and score is not None and parent is None else None,
-        "attempts": attempts(judged), "more_runs": more_runs_text(judged),
-        "evidence": interval_text(obs.get("score"), fmt_score).strip(" ()") if score is not None else None,
+        "change_from_parent": change_from_parent, "attempts": attempts(judged),
+        "evidence": evidence_text(obs["score"]) if score is not None else None,
         "digest": result_run.tags.get("hyp.dataset.digest") if result_run else None,
         "packages": _packages(), "store": redact(lab.tracking_uri), "plots": plots,
     }
@@ -413,9 +437,10 @@ def _plots(output: Path, hid: str, loss: dict, judged: Judged, lineage, sweep, s
                 for _, j in lineage if (e := j.verdict.observations.get("score")) is not None]
     # Without Optuna's plots (none logged yet), the report draws the history of the objective itself.
     history = sweep if sweep and sweep["history"] and not sweep_plots else None
-    primary = judged.hypothesis.success_criteria.primary
+    primary = judged.verdict.criteria[0]  # the goal the verdict was judged against (amended or registered)
     base = obs.get("base_score")
-    lineage_data = {"rows": versions, "goal": primary.value if primary.metric == "score" else None,
+    goal = list(primary.value) if isinstance(primary.value, tuple | list) else primary.value
+    lineage_data = {"rows": versions, "goal": goal if primary.metric == "score" else None,
                     "base": base.estimate if base else None} if versions else None
     data = {"loss": loss if any(loss["train"].values()) else None, "questions": grid or None,
             "lineage": lineage_data, "sweep": history}

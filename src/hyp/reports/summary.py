@@ -1,39 +1,29 @@
-"""What the report's summary says in plain words, from data: what was missed, what to do next and
-why, what moved from the parent and whether the statement was about it, and whether training
-overfitted the held-out conversations. Pure."""
+"""What the report's summary says in plain words, from data: the goal (and how an amendment moved it),
+what was missed or never measured, one next step and why, what moved from the parent and whether the
+statement was about it, and whether training overfitted the held-out conversations. Pure."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from hyp.display import fmt
-from hyp.reports.evidence import gain
+from hyp.reports.evidence import fmt_bound, fmt_change, fmt_metric, fmt_score, gain
 from hyp.results.judged import Judged
 
 OVERFIT_RATIO = 1.10  # a final held-out loss 10% above its best epoch's is worth a warning
-SCORE_METRICS = ("score", "base_score", "rubric.score", "auto.score")
 IMPORTANCE_MIN_TRIALS = 10  # parameter importances from fewer finished trials rank the parameters mostly by chance
 REPLICATE_MIN = 3  # a confirmation resting on fewer results is worth repeating before building on it
+# `hyp run --until-decided` adds at most this many replicates unless --max-replicates says otherwise
+# (DEFAULT_MAX_REPLICATES in experiments/run.py, not imported: that pulls in training; a test holds them equal).
+# Advice never asks for more than it does.
+UNTIL_DECIDED_MAX = 10
+# A suite is written by hand: four times its questions is a day's work; more is another evaluation.
+QUESTIONS_MAX_FACTOR = 4
 # Words in a metric's name that say what is counted, not what about: they would match any text.
 GENERIC_WORDS = frozenset({"responses", "response", "points", "point", "total", "like", "rate", "count", "max"})
 # A rationale that expects fewer epochs to stop memorising is contradicted by a held-out loss that still rose.
 AGAINST_OVERFITTING = re.compile(r"fewer epochs|memori[sz]|overfit|over-fit", re.IGNORECASE)
-
-
-def fmt_score(value) -> str:
-    # Scores read as the manual reports wrote them: 29 of 64 points is 4.5.
-    return "—" if value is None else f"{value:.1f}"
-
-
-def fmt_metric(metric: str, value) -> str:
-    """One format per quantity: scores to one decimal, counts whole, anything else to 4 figures."""
-    if value is None:
-        return "—"
-    if metric in SCORE_METRICS or metric.endswith(".score"):
-        return fmt_score(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return fmt(value)
 
 
 def _name(j, kind: str) -> str:
@@ -47,12 +37,56 @@ def _not_met(judged: Judged) -> list[tuple[str, object]]:
 
 
 def missed(judged: Judged) -> list[str]:
-    """Every criterion and prediction not met, undecided or without data, as one line each."""
+    """Every criterion and prediction not met, undecided or without data, as one line each; not the primary
+    criterion, which the verdict itself (and the Result row) states."""
     out = []
-    for kind, j in _not_met(judged):
-        actual = "no data" if j.estimate is None else fmt_metric(j.metric, j.estimate)
-        out.append(f"{_name(j, kind)} `{j.metric} {j.op} {fmt(j.value)}`: {j.outcome} (actual {actual})")
+    for kind, j in _others(judged):
+        if j.estimate is None:
+            out.append(f"{_name(j, kind)} `{j.metric} {j.op} {fmt(j.value)}`: no data (never measured)")
+        else:
+            out.append(f"{_name(j, kind)} `{j.metric} {j.op} {fmt(j.value)}`: {j.outcome} "
+                       f"(actual {fmt_metric(j.metric, j.estimate)})")
     return out
+
+
+def _others(judged: Judged) -> list[tuple[str, object]]:
+    """What was not met besides the primary criterion (which the verdict follows alone)."""
+    primary = judged.verdict.criteria[0]
+    return [(kind, j) for kind, j in _not_met(judged) if j is not primary]
+
+
+def _cond(metric: str, op: str, value) -> str:
+    return f"{metric} {op} {fmt(list(value) if isinstance(value, tuple) else value)}"
+
+
+def goal_text(judged: Judged) -> str:
+    """The primary criterion the verdict was judged against. When `hyp amend` moved it after results: the
+    registered goal → the amended one, with when and why, so a lowered bar never reads as the plan. An edit
+    nobody recorded is named too: it is not what the verdict used."""
+    p = judged.verdict.criteria[0]
+    text = _cond(p.metric, p.op, p.value)
+    locked = ((judged.results.locked or {}).get("success_criteria") or {}).get("primary")
+    if locked and _cond(locked.get("metric"), locked.get("op"), locked.get("value")) != text:
+        touched = [a for a in judged.lock.amendments
+                   if any(str(c.get("field", "")).startswith("success_criteria.primary") for c in a.changes)]
+        a = (touched or judged.lock.amendments or [None])[-1]
+        registered = _cond(locked.get("metric"), locked.get("op"), locked.get("value"))
+        text = f"{registered} → {text}" + (f" (amended {a.time[:10]}: {a.reason})" if a else " (amended)")
+    if any(str(c.get("field", "")).startswith("success_criteria.primary") for c in judged.lock.changes):
+        now = judged.hypothesis.success_criteria.primary
+        text += (f"; the file now says {_cond(now.metric, now.op, now.value)}, changed after results without "
+                 "`hyp amend`, so not what the verdict used")
+    return text
+
+
+def scored_by(judged: Judged, who: str | None) -> str | None:
+    """Who scored the answers the score comes from; when nobody did, why not."""
+    e = judged.verdict.observations.get("score")
+    if who or e is None:
+        return who
+    if e.point:
+        return "no answers were scored: the score was recorded by hand as one number (`hyp record --metric`)"
+    return "not known: no answers were logged with this result"
 
 
 def words_of(metric: str, labels=()) -> list[str]:
@@ -74,6 +108,17 @@ def mentioned(text: str, words: list[str]) -> list[str]:
 
 def _labels(judged: Judged, metric: str) -> list[str]:
     return [p.label for p in judged.hypothesis.predictions if p.metric == metric]
+
+
+def _next_id(hid: str, taken=()) -> str:
+    """The first free id after `hid` (H004 → H005, or H006 where H005 exists)."""
+    digits = "".join(ch for ch in hid if ch.isdigit())
+    n, prefix = (int(digits), hid[: len(hid) - len(digits)]) if digits and hid.endswith(digits) else (0, hid)
+    while True:
+        n += 1
+        candidate = f"{prefix or 'H'}{n:0{max(3, len(digits))}d}"
+        if candidate not in taken:
+            return candidate
 
 
 def _option_text(o) -> str:
@@ -106,79 +151,218 @@ def pick_option(judged: Judged, options) -> tuple[object, str]:
     return options[0], "no option names a failed criterion or expects an outcome: the first one listed"
 
 
-def recommend(judged: Judged) -> dict:
-    """One recommended next step, whatever the verdict: `text` for the report, `plain` for the audience
-    (a clause that follows "Next, we should"), `option` the plan's option it picks, if any."""
+def recommend(judged: Judged, held: dict | None = None, taken=()) -> dict:
+    """One recommended next step, whatever the verdict, with its reason: `text` for the report, `plain` for the
+    audience (a clause that follows "Next, we should"), `option` the plan's option it picks, if any; `options`
+    the plan's options the Next steps section lists beside it, and `none` what it says when there are none, so
+    that section never contradicts the step. `held`: the held-out loss (`heldout`), `taken`: the lab's ids."""
+    hyp, v = judged.hypothesis, judged.verdict
+    if v.verdict == "PENDING":
+        return {"text": f"Run it: `hyp run {hyp.id}` (no results yet).", "plain": "run it", "option": None,
+                "options": [], "none": "The plan's options wait for results."}
+    if v.verdict == "INCONCLUSIVE":
+        return _undecided(judged, held, taken)
+    if v.verdict == "REJECTED":
+        return _rejected(judged)
+    return _confirmed(judged, taken)
+
+
+def _rejected(judged: Judged) -> dict:
+    hyp, v = judged.hypothesis, judged.verdict
+    failed = [j for j in v.criteria if j.outcome == "not met"]
+    what = "; ".join(f"{j.metric} {fmt_metric(j.metric, j.estimate)} against {j.op} {fmt(j.value)}" for j in failed)
+    none = "The hypothesis was rejected and lists no on_failure options."
+    if hyp.on_failure:
+        o, why = pick_option(judged, hyp.on_failure)
+        expected = f", expected {fmt(o.expected)}" if o.expected is not None else ""
+        return {"text": f"Option {o.option}, {o.title.lower()}{expected}: {why} (failed: {what}).",
+                "plain": f"try option {o.option}, {o.title.lower()}, because {why}", "option": o.option,
+                "options": hyp.on_failure, "none": none}
+    return {"text": f"Write the next hypothesis from what failed ({what}); this one lists no on_failure options.",
+            "plain": "write a new plan from what failed", "option": None, "options": [], "none": none}
+
+
+def _bar(cond) -> float:
+    """The threshold the interval must clear: the nearer end of a `between`."""
+    if isinstance(cond.value, tuple | list):
+        return min(cond.value, key=lambda b: abs(b - cond.estimate))
+    return cond.value
+
+
+def _half(e) -> float:
+    # The interval is symmetric until a bound (a score's 10) clips one side: the longer side is the true half-width.
+    return max(e.estimate - e.low, e.high - e.estimate)
+
+
+def units_to_decide(e, bar: float, units: int, level: float = 0.95) -> int | None:
+    """About how many units (questions, or results where there are no per-question scores) would put the
+    interval wholly on one side of `bar`, the estimate staying where it is: the spread between units is read
+    off the interval's half-width, which falls as t(m − 1) / √m with m units. None when the estimate sits on
+    the bar or the spread cannot be read."""
+    from hyp.hypotheses.student_t import t_quantile
+
+    near, half = abs(e.estimate - bar), _half(e)
+    if near == 0 or units < 2 or half <= 0:
+        return None
+    p = 1 - (1 - level) / 2
+    spread = half * math.sqrt(units) / t_quantile(p, units - 1)
+    m = max(units + 1, math.ceil((spread * 1.959964 / near) ** 2))  # t > z: a start from below
+    while t_quantile(p, m - 1) * spread / math.sqrt(m) >= near:
+        m += 1
+    return m
+
+
+def _undecided(judged: Judged, held: dict | None, taken) -> dict:
+    """INCONCLUSIVE: more replicates where the seeds are what keeps it open and `--until-decided` can likely
+    do it; more questions where the spread between questions is, and a realistic suite can; else say that
+    nothing realistic decides it, and what to do instead."""
     hyp, v = judged.hypothesis, judged.verdict
     primary = v.criteria[0]
-    actual = fmt_metric(primary.metric, primary.estimate)
-    if v.verdict == "PENDING":
-        return {"text": f"Run it: `hyp run {hyp.id}` (no results yet).", "plain": "run it", "option": None}
-    if v.verdict == "INCONCLUSIVE":
-        more = v.more_replicates
-        if more:
-            return {"text": f"Add about {more} replicate(s) with `hyp run {hyp.id} --until-decided`: the primary "
-                            f"criterion ({primary.metric} {primary.op} {fmt(primary.value)}, now {actual}) is "
-                            "undecided, and the spread between seeds is what keeps it open.",
-                    "plain": "train it a few more times with other seeds, which would likely settle it",
-                    "option": None}
-        return {"text": f"Add questions to the evaluation suite (a new hypothesis): `{primary.metric}` is undecided "
-                        f"at {actual} and the questions disagree with each other, so more runs of the same ones "
-                        "would not settle it.",
-                "plain": "ask the model more questions, since the questions disagree with each other", "option": None}
-    if v.verdict == "REJECTED":
-        failed = [j for j in v.criteria if j.outcome == "not met"]
-        what = "; ".join(f"{j.metric} {fmt_metric(j.metric, j.estimate)} against {j.op} {fmt(j.value)}"
-                         for j in failed)
-        if hyp.on_failure:
-            o, why = pick_option(judged, hyp.on_failure)
-            expected = f", expected {fmt(o.expected)}" if o.expected is not None else ""
-            return {"text": f"Option {o.option}, {o.title.lower()}{expected}: {why} (failed: {what}).",
-                    "plain": f"try option {o.option}, {o.title.lower()}, because {why}", "option": o.option}
-        return {"text": f"Write the next hypothesis from what failed ({what}); this one lists no on_failure "
-                        "options.", "plain": "write a new plan from what failed", "option": None}
-    if hyp.on_success:
-        o = hyp.on_success[0]
-        return {"text": f"Option {o.option}, {o.title.lower()}: confirmed at {actual}, so build on it as planned.",
-                "plain": f"build on it: {o.title.lower()}", "option": o.option}
-    return _after_confirmed(judged)
+    e = v.observations[primary.metric]
+    goal, actual = _cond(primary.metric, primary.op, primary.value), fmt_metric(primary.metric, e.estimate)
+    wait = "The plan's on_success and on_failure options wait until the verdict is decided."
+    more, limit, until = v.more_replicates, UNTIL_DECIDED_MAX, f"`hyp run {hyp.id} --until-decided`"
+    if not e.questions:  # an interval over results: more results are what narrows it
+        need = units_to_decide(e, _bar(primary), e.n, v.level)
+        more = None if need is None else need - e.n
+        if more is not None and more <= limit:
+            return {"text": f"Run it until it is decided: {until} (it adds replicates until the primary criterion "
+                            f"is decided, at most {limit}). {goal} is undecided at {actual} on {e.n} results with "
+                            f"no per-question scores, and about {more} more would likely decide it.",
+                    "plain": f"train it again with other seeds, up to {limit} times, stopping once it is clear",
+                    "option": None, "options": [], "none": wait}
+        return _not_decidable(judged, held, taken, f"inside the spread between its {e.n} results: "
+                                                   + (f"about {more} more would be needed" if more else "no number of "
+                                                      "results puts it on one side") + f", and `--until-decided` "
+                                                   f"adds at most {limit}")
+    if more is not None and more <= limit:
+        if e.n == 1:
+            why = (f"one run cannot tell how much of the interval is the training seed and how much the questions: "
+                   f"if it is the seed, about {more} more replicates decide it; if it stops undecided at {limit}, "
+                   "the questions are what keep it open, and the suite needs more of them")
+        else:
+            why = (f"the spread between seeds is a large part of the interval, and about {more} more replicates "
+                   "would likely decide it")
+        return {"text": f"Run it until it is decided: {until} (it adds replicates until the primary criterion is "
+                        f"decided, at most {limit}). {goal} is undecided at {actual}; {why}.",
+                "plain": f"train it again with other seeds, up to {limit} times, stopping as soon as the result is "
+                         "clear", "option": None, "options": [], "none": wait}
+    nq = e.questions
+    if e.n == 1:
+        seeds = ("even if all of that spread were seed noise, "
+                 + (f"about {more} more replicates would be needed" if more else "no realistic number of replicates "
+                    "would do") + f" (`--until-decided` adds at most {limit})")
+    else:
+        seeds = (f"{e.n} results show the seeds add too little for more replicates to help ("
+                 + (f"about {more}" if more else "more than 50") + f" would be needed; `--until-decided` adds at most "
+                 f"{limit})")
+    q = units_to_decide(e, _bar(primary), nq, v.level)
+    if q is not None and q <= QUESTIONS_MAX_FACTOR * nq:
+        return {"text": f"Add about {q - nq} questions to the evaluation suite (about {q} in all), in a new "
+                        f"hypothesis since the suite is registered (`hyp new {_next_id(hyp.id, taken)} --from "
+                        f"{hyp.id}`): {goal} is undecided at {actual}, the interval is the spread between the "
+                        f"{nq} questions, and {seeds}.",
+                "plain": f"ask the model more questions (about {q} instead of {nq}): its answers differ too much "
+                         "from question to question for a few questions, or more training runs, to settle it",
+                "option": None, "options": [], "none": wait}
+    return _not_decidable(judged, held, taken, f"inside the spread between its {nq} questions: it would take about "
+                                               f"{q} questions, and {seeds}" if q else
+                          "on the goal itself, so no number of questions or replicates puts it on one side")
 
 
-def _after_confirmed(judged: Judged) -> dict:
-    """Confirmed with no plan: replicate when it rests on little, else look at what was missed, else move on."""
+def _not_decidable(judged: Judged, held: dict | None, taken, why: str) -> dict:
+    """No realistic evidence decides it: read it as not shown to reach the goal, and go on with the plan for a
+    miss where an option can help (not one that only replicates, nor one that trains longer into overfitting)."""
+    hyp, v = judged.hypothesis, judged.verdict
+    primary = v.criteria[0]
+    e = v.observations[primary.metric]
+    bar = _bar(primary)
+    side = "above" if e.estimate > bar else "below" if e.estimate < bar else "at"
+    dist = fmt_bound(primary.metric, abs(e.estimate - bar))
+    head = (f"Stop measuring it: no realistic amount of evidence decides it. The {primary.metric}, "
+            f"{fmt_metric(primary.metric, e.estimate)}, sits {dist} {side} the goal "
+            f"({_cond(primary.metric, primary.op, primary.value)}), {why}.")
+    keep, skipped = [], []
+    for o in hyp.on_failure:
+        keys = {k.removeprefix("experiment.") for k in o.changes}
+        if keys and keys <= {"replicates"}:
+            skipped.append(f"option {o.option} only adds replicates, which cannot decide it")
+        elif held and held.get("warning") and (o.changes.get("experiment.training.epochs") or 0) > \
+                hyp.experiment.training.epochs:
+            skipped.append(f"option {o.option} trains longer, which the held-out loss argues against")
+        else:
+            keep.append(o)
+    not_there = " Read it as not shown to reach the goal"
+    plain = "stop measuring this one, since it lands too close to the goal for any realistic test to tell; treat " \
+            "it as not there yet, and "
+    if keep:
+        o, reason = pick_option(judged, keep)
+        return {"text": head + not_there + f", and go on with the plan for a miss: option {o.option}, "
+                                           f"{o.title.lower()} ({reason})" + _but(skipped) + ".",
+                "plain": plain + f"try option {o.option}, {o.title.lower()}", "option": o.option,
+                "options": hyp.on_failure, "none": ""}
+    half = _half(e)
+    margin = f"the interval's half-width, {fmt_bound(primary.metric, half)}" + (
+        f" with {e.questions} questions" if e.questions else "")
+    fewer = f", with about {held['best_epoch']} epochs, where the held-out loss was lowest" if held and \
+        held.get("warning") else ""
+    return {"text": head + not_there + f", and write the next hypothesis to clear the goal by more than that noise "
+                                       f"({margin}){fewer}: `hyp new {_next_id(hyp.id, taken)} --from {hyp.id}`"
+                    + _but(skipped) + ".",
+            "plain": plain + "aim the next attempt clearly above the goal"
+                     + (", with fewer training epochs" if fewer else ""),
+            "option": None, "options": hyp.on_failure, "none": "The hypothesis lists no on_failure options."}
+
+
+def _but(skipped: list[str]) -> str:
+    return f" ({'; '.join(skipped)})" if skipped else ""
+
+
+def _confirmed(judged: Judged, taken) -> dict:
+    """Confirmed: replicate first when it rests on little, then the plan's on_success option; else the plan;
+    else look at what was missed; else move on."""
     hyp, v = judged.hypothesis, judged.verdict
     primary = v.criteria[0]
     actual = fmt_metric(primary.metric, primary.estimate)
     e = v.observations.get(primary.metric)
-    others = [(kind, j) for kind, j in _not_met(judged) if j is not primary]
-    also, also_plain = "", ""
+    others = _others(judged)
+    plan = hyp.on_success[0] if hyp.on_success else None
+    step = {"option": plan.option if plan else None, "options": hyp.on_success,
+            "none": "Confirmed; the hypothesis lists no on_success options."}
+    also = ""
     if others:
         kind, j = others[0]
         seen = "had no data" if j.estimate is None else f"was {j.outcome} at {fmt_metric(j.metric, j.estimate)}"
         also = f"; the {_name(j, kind)} (`{j.metric} {j.op} {fmt(j.value)}`) {seen}"
-        plain = {"not met": "did not hold", "undecided": "is not settled", "no data": "had no data"}[j.outcome]
-        also_plain = f", and the {_name(j, kind)} {plain}"
+        if len(others) > 1:
+            also += f", and {len(others) - 1} more missed or unmeasured (all listed in the summary)"
     if e is None or e.point or e.n < REPLICATE_MIN:
         if e is None or e.point:
             rests, rests_plain = "a single number with no interval", "a single number"
         else:
             results = f"{e.n} result{'s' if e.n != 1 else ''}"
             rests = (results + (f" × {e.questions} questions" if e.questions else "")
-                     + f" (95% CI {fmt_metric(primary.metric, e.low)}–{fmt_metric(primary.metric, e.high)})")
+                     + f" (95% CI {fmt_bound(primary.metric, e.low)}–{fmt_bound(primary.metric, e.high)})")
             rests_plain = results + (f" of {e.questions} questions" if e.questions else "")
-        return {"text": f"Replicate before building on it: `hyp run {hyp.id} --replicates {REPLICATE_MIN}`. It was "
-                        f"confirmed at {actual} on {rests}, too little to build on{also}.",
-                "plain": f"repeat it with {REPLICATE_MIN} training seeds before building on it, because the result "
-                         f"rests on {rests_plain}{also_plain}", "option": None}
-    nxt = f"hyp new H{int(hyp.id[1:]) + 1:03d} --from {hyp.id}"
+        then = f" Then option {plan.option}, {plan.title.lower()}, as planned." if plan else ""
+        return step | {"text": f"Replicate before building on it: `hyp run {hyp.id} --replicates {REPLICATE_MIN}`. It "
+                               f"was confirmed at {actual} on {rests}, too little to build on{also}.{then}",
+                       "plain": f"repeat it with {REPLICATE_MIN} training seeds before building on it, because the "
+                                f"result rests on {rests_plain}"
+                                + (f", then {plan.title.lower()} as planned" if plan else "")}
+    if plan:
+        return step | {"text": f"Option {plan.option}, {plan.title.lower()}: confirmed at {actual} on {e.n} results, "
+                               f"so build on it as planned{also}.",
+                       "plain": f"build on it: {plan.title.lower()}"}
+    nxt = f"hyp new {_next_id(hyp.id, taken)} --from {hyp.id}"
     if others:
         kind, j = others[0]
-        return {"text": f"Look into the {_name(j, kind)} before building on it: confirmed at {actual}, but{also[1:]}; "
-                        f"then `{nxt}`.",
-                "plain": f"find out why the {_name(j, kind)} did not hold before building on it", "option": None}
-    return {"text": f"Move on: confirmed at {actual} on {e.n} results with everything expected met; write the next "
-                    f"hypothesis (`{nxt}`) to push the goal further.",
-            "plain": "move on to the next idea, building on this one", "option": None}
+        return step | {"text": f"Look into the {_name(j, kind)} before building on it: confirmed at {actual}, "
+                               f"but{also[1:]}; then `{nxt}`.",
+                       "plain": f"find out why the {_name(j, kind)} did not hold before building on it"}
+    return step | {"text": f"Move on: confirmed at {actual} on {e.n} results with everything expected met; write the "
+                           f"next hypothesis (`{nxt}`) to push the goal further.",
+                   "plain": "move on to the next idea, building on this one"}
 
 
 def next_step(judged: Judged) -> str:
@@ -198,7 +382,9 @@ def _closest(options, goal):
 
 def moves(parent: Judged, child: Judged) -> list[dict]:
     """Per success criterion (then per prediction on another metric) of `child`: its value in the parent and
-    in the child, the change with its paired interval, and whether the statement or rationale is about it."""
+    in the child, the change with its paired interval, and whether the statement or rationale is about it.
+    `moved`: "clear" (the interval excludes 0), "unclear" (changed, but the interval includes 0, or one
+    number each), "none" (the same as shown, not clearly different), None (no data on one side)."""
     hyp = child.hypothesis
     rows, seen = [], set()
     judgements = [("criterion", j) for j in child.verdict.criteria] + [("prediction", j)
@@ -212,53 +398,71 @@ def moves(parent: Judged, child: Judged) -> list[dict]:
         words = words_of(j.metric, _labels(child, j.metric))
         texts = (("statement", hyp.statement), ("rationale", " ".join(hyp.rationale.values())))
         about = [where for where, text in texts if mentioned(text, words)]
+        shown = [fmt_metric(j.metric, e and e.estimate) for e in (before, after)]
         g = gain(parent, child, j.metric) if before is not None and after is not None else None
-        # moved: True when the interval excludes 0, False when it does not (or one number each, unchanged),
-        # None when it cannot be told (no data, or one number each that differ).
         if g is None:
             change, moved = "—", None
+        elif g["low"] is not None and (g["low"] > 0 or g["high"] < 0):
+            moved = "clear"
+            low, high = (fmt_change(j.metric, v, bound=True) for v in (g["low"], g["high"]))
+            change = f"{g['shown']} (95% CI {low} to {high}): {'up' if g['low'] > 0 else 'down'}"
+        elif shown[0] == shown[1]:
+            moved = "none"
+            change = "no change"
         elif g["low"] is None:
-            moved = False if g["estimate"] == 0 else None
-            change = "no change" if g["estimate"] == 0 else f"{g['estimate']:+.2f} (one number each: no interval)"
+            moved, change = "unclear", f"{g['shown']} (one number each: no interval)"
         else:
-            moved = g["low"] > 0 or g["high"] < 0
-            direction = "up" if g["low"] > 0 else "down" if g["high"] < 0 else "no clear change"
-            change = f"{g['estimate']:+.2f} (95% CI {g['low']:+.2f} to {g['high']:+.2f}): {direction}"
-            if g["low"] == g["high"] == 0:
-                change = "no change"
+            moved = "unclear"
+            low, high = (fmt_change(j.metric, v, bound=True) for v in (g["low"], g["high"]))
+            change = f"{g['shown']} (95% CI {low} to {high}): not clear"
         rows.append({"metric": j.metric, "name": _name(j, kind), "change": change, "moved": moved,
-                     "parent": fmt_metric(j.metric, before and before.estimate),
-                     "child": fmt_metric(j.metric, after and after.estimate),
-                     "about": " and ".join(about) if about else "no"})
+                     "parent": shown[0], "child": shown[1], "about": " and ".join(about) if about else "no"})
     return rows
 
 
 def moves_text(rows: list[dict], parent_id: str) -> str | None:
-    """One sentence: which criteria moved from the parent, and which the statement was about that did not."""
+    """One sentence: what moved clearly from the parent, what changed but not clearly, what did not change;
+    where the statement or rationale is about something that did not clearly move, it says so."""
     if not rows:
         return None
-    moved = [r for r in rows if r["moved"]]
-    parts = ["moved: " + ", ".join(f"`{r['metric']}` {r['parent']} → {r['child']}" for r in moved) if moved
-             else f"nothing clearly moved from {parent_id}"]
-    about_still = [r for r in rows if r["moved"] is False and r["about"] != "no"]
-    if about_still:
-        parts.append("did not move although the hypothesis is about it: " + ", ".join(
-            f"`{r['metric']}` {r['parent']} → {r['child']} (named in the {r['about']})" for r in about_still))
+
+    def listed(group: list[dict], about: bool) -> str:
+        return ", ".join(f"`{r['metric']}` {r['parent']} → {r['child']}"
+                         + (f" (named in the {r['about']})" if about and r["about"] != "no" else "") for r in group)
+
+    clear = [r for r in rows if r["moved"] == "clear"]
+    unclear = [r for r in rows if r["moved"] == "unclear"]
+    same = [r for r in rows if r["moved"] == "none"]
+    parts = ["moved clearly: " + listed(clear, False) if clear else f"nothing moved clearly from {parent_id}"]
+    if unclear:
+        parts.append("changed, but not clearly (the interval includes no change): " + listed(unclear, True))
+    if same:
+        parts.append("did not change: " + listed(same, True))
     return "; ".join(parts)
 
 
+def _plain_words(judged: Judged, metric: str) -> str:
+    """A metric as a reader names it: a prediction's label on it ("factual accuracy"), else its name in words."""
+    label = next(iter(_labels(judged, metric)), None)
+    return label[:1].lower() + label[1:] if label else metric.replace("_", " ")
+
+
+def _plain_name(judged: Judged, kind: str, j) -> str:
+    return f"\"{j.level}\"" if kind == "prediction" else f"the {j.level} criterion ({_plain_words(judged, j.metric)})"
+
+
 def plain_text(judged: Judged, best, est: dict, vs_best: dict | None, step: dict, who: str | None) -> str:
-    """A few sentences for someone who does not train models: what was tried, whether it worked, who scored it
-    and what to do next."""
+    """A few sentences for someone who does not train models: what was tried, whether it worked, who scored it,
+    what was missed or never measured, and what to do next."""
     hyp = judged.hypothesis
     v = judged.verdict.verdict
     score = est.get("score")
     if score is None:
         return f"We have not measured {hyp.id} yet, so there is nothing to conclude."
-    primary = hyp.success_criteria.primary
+    primary = judged.verdict.criteria[0]
     what = {"CONFIRMED": "worked", "REJECTED": "did not work", "INCONCLUSIVE": "is not settled yet"}.get(v, v)
     s = [f"We tested: {hyp.title}. It {what}: the model scored {fmt_score(score)} out of 10, and the goal was "
-         f"{primary.op} {fmt(primary.value)}."]
+         f"{_plain_cond(primary.op, primary.value)}."]
     if best is not None and vs_best is not None:
         words = {"better": "better than", "worse": "worse than"}.get(vs_best["words"], "not clearly different from")
         s.append(f"That is {words} our best earlier attempt ({best.hypothesis.id}, {fmt_score(best.score)}).")
@@ -268,10 +472,30 @@ def plain_text(judged: Judged, best, est: dict, vs_best: dict | None, step: dict
         s.append("The score is one number recorded by hand, not computed here from the answers.")
     if est.get("base_score") is not None:
         s.append(f"Before training, the same model scored {fmt_score(est['base_score'])}.")
+    others = _others(judged)
+    off = [f"{_plain_name(judged, kind, j)} "
+           f"{'was missed' if j.outcome == 'not met' else 'is not settled'} ({fmt_metric(j.metric, j.estimate)}, "
+           f"expected {_plain_cond(j.op, j.value)})" for kind, j in others if j.estimate is not None]
+    if off:
+        s.append("Not everything we expected held: " + _and(off) + ".")
+    never = list(dict.fromkeys(_plain_words(judged, j.metric) for _, j in others if j.estimate is None))
+    if never:
+        s.append(f"We never measured {_and(never)}, so {'that is' if len(never) == 1 else 'those are'} unknown.")
     if v == "INCONCLUSIVE":
-        s.append("The result is too uncertain to call yet.")
+        s.append("The result is too uncertain to call.")
     s.append(f"Next, we should {step['plain']}.")
     return " ".join(s)
+
+
+def _plain_cond(op: str, value) -> str:
+    if op == "between":
+        return f"between {fmt(value[0])} and {fmt(value[1])}"
+    words = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than", "==": "exactly"}
+    return f"{words.get(op, op)} {fmt(value)}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def importance_warning(sweep: dict | None, plots: dict) -> str | None:
@@ -304,7 +528,7 @@ def heldout(histories: dict[str, list[tuple[int, float]]], rationale: dict[str, 
     last_epoch, last = points[-1]
     warning = None
     if last > best * OVERFIT_RATIO and last_epoch > best_epoch:
-        warning = (f"The held-out loss was lowest at epoch {best_epoch} ({best:.3g}) and rose to {last:.3g} by epoch "
+        warning = (f"The held-out loss was lowest at epoch {best_epoch} ({best:.2f}) and rose to {last:.2f} by epoch "
                    f"{last_epoch}: the model memorised its training data after that; fewer epochs would likely do "
                    "as well or better.")
         against = [(k, t) for k, t in (rationale or {}).items() if AGAINST_OVERFITTING.search(t)]
