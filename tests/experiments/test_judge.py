@@ -133,11 +133,83 @@ def test_a_malformed_reply_is_retried_once_then_left_to_the_rubric(tmp_path):
         assert result.scores == [{}, {}]
         assert len(result.warnings) == 2 and "Q1 factual" in result.warnings[0]
         assert "not one JSON object" in result.warnings[0]
-        assert list(tmp_path.iterdir()) == []  # a fallback is not cached: the next pass asks again
 
         rubric = [score_answer(q, a, SUITE) for q, a in ITEMS]
         merged, sources = apply_judgements(rubric, result.scores)
         assert merged == rubric and all(set(s.values()) == {"rubric"} for s in sources)
+
+
+def test_a_bad_grade_is_cached_as_failed_and_asked_again_only_when_the_judge_changes(tmp_path):
+    """At temperature 0 a model that broke the reply format twice breaks it again: the next pass asks
+    nothing (it warned every pass, the rubric scores it), until the judge's URL or model changes or the
+    cache file is deleted."""
+    with Judge() as judge:
+        judge.reply = lambda body: "I think this deserves a 2."
+        settings = judge.settings(criteria=("factual",))
+        first = judge_answers(settings, ITEMS, SUITE, tmp_path)
+        assert first.requests == 4 and first.scores == [{}, {}]
+        files = sorted(tmp_path.iterdir())
+        assert len(files) == 2 and all(json.loads(f.read_text())["failed"].startswith("not one JSON") for f in files)
+
+        again = judge_answers(settings, ITEMS, SUITE, tmp_path)
+        assert len(judge.requests) == 4 and again.requests == 0 and again.failed_before == 2
+        assert again.scores == [{}, {}] and len(again.warnings) == 2
+        assert "asked twice on an earlier pass" in again.warnings[0] and str(tmp_path) in again.warnings[0]
+
+        judge.reply = judge.grade  # the same server, fixed: the cached failure still holds...
+        assert judge_answers(settings, ITEMS, SUITE, tmp_path).requests == 0
+        files[0].unlink()  # ...until its file is deleted, as the warning says
+        assert judge_answers(settings, ITEMS, SUITE, tmp_path).requests == 1
+        moved = JudgeSettings(settings.base_url.replace("127.0.0.1", "localhost"), settings.model,
+                              criteria=("factual",))
+        assert judge_answers(moved, ITEMS, SUITE, tmp_path).requests == 1  # another server: asked again
+        other_model = JudgeSettings(settings.base_url, "judge-13b", criteria=("factual",))
+        assert judge_answers(other_model, ITEMS, SUITE, tmp_path).requests == 2  # another key altogether
+
+
+def test_a_server_error_is_not_cached_but_not_asked_again_in_the_same_command(tmp_path):
+    """HTTP 500 may pass: the next command asks again; within one command (one `failed` memory, as
+    Scorers carries it through every sample set) the same judgement is not asked twice over."""
+    with Judge() as judge:
+        judge.status = 500
+        settings = judge.settings(criteria=("agent",))
+        failed: dict[str, str] = {}
+        first = judge_answers(settings, ITEMS[:1], SUITE, tmp_path, failed=failed)
+        assert first.requests == 2 and first.scores == [{}] and "HTTP 500" in first.warnings[0]
+        assert list(tmp_path.iterdir()) == []
+
+        same_command = judge_answers(settings, ITEMS[:1], SUITE, tmp_path, failed=failed)
+        assert same_command.requests == 0 and same_command.failed_before == 1
+        assert "earlier in this command" in same_command.warnings[0]
+
+        judge.status = 200
+        next_command = judge_answers(settings, ITEMS[:1], SUITE, tmp_path)
+        assert next_command.requests == 1 and next_command.scores == [{"agent": (2, "as asked")}]
+
+
+def test_score_set_asks_a_failed_judgement_once_across_the_samples_of_one_command(tmp_path):
+    from hyp.experiments.scoring import Scorers, score_set
+
+    with Judge() as judge:
+        judge.status = 503
+        scorers = Scorers(SUITE, judge=judge.settings(criteria=("agent",)), judge_cache=tmp_path)
+        for sample in range(3):  # the same answer in every sample, as a deterministic model gives it
+            scored = score_set([(Q1, ITEMS[0][1], False)], scorers, sample=sample)
+            assert scored.answers[0]["sources"]["agent"] == "rubric"
+        assert len(judge.requests) == 2  # one judgement asked twice, in the first sample only
+
+
+def test_an_endpoint_that_is_down_is_not_waited_for_again_in_the_same_command(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = JudgeSettings(base_url=f"http://127.0.0.1:{port}/v1", model="judge-7b")
+    failed: dict[str, str] = {}
+    assert judge_answers(settings, ITEMS, SUITE, tmp_path, timeout_s=2, failed=failed).requests == 2
+    again = judge_answers(settings, ITEMS, SUITE, tmp_path, timeout_s=2, failed=failed)
+    assert again.requests == 0 and again.scores == [{}, {}]
+    assert again.warnings == [f"judge: {settings.base_url}: {failed['unreachable ' + settings.base_url]} (earlier "
+                              "in this command); the rubric scores the 8 judgements left"]
 
 
 def test_a_reply_or_a_cache_file_nested_too_deep_is_a_bad_reply_not_a_crash(tmp_path):
@@ -146,15 +218,15 @@ def test_a_reply_or_a_cache_file_nested_too_deep_is_a_bad_reply_not_a_crash(tmp_
     deep = "[" * 5000 + "]" * 5000
     with Judge() as judge:
         judge.reply = lambda body: deep
-        result = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path)
+        result = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path / "bad")
         assert result.requests == 2 and result.scores == [{}]
         assert len(result.warnings) == 1 and "not one JSON object" in result.warnings[0]
 
         judge.reply = judge.grade
-        first = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path)
-        (cached,) = tmp_path.iterdir()
+        first = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path / "good")
+        (cached,) = (tmp_path / "good").iterdir()
         cached.write_text(deep)
-        again = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path)
+        again = judge_answers(judge.settings(criteria=("factual",)), ITEMS[:1], SUITE, tmp_path / "good")
         assert again.requests == 1 and again.cached == 0
         assert again.scores == first.scores == [{"factual": (2, "as asked")}]
 
@@ -314,3 +386,130 @@ def test_a_lab_with_a_judge_scores_recorded_answers_through_it(tmp_path, blank_s
     assert run_hyp("report", "H003", lab=lab).code == 0
     leaked = [p for p in lab.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
     assert leaked == []  # not in mlflow.db, the artifacts, the judge cache, the report or the index
+
+
+def test_with_a_judge_every_pair_of_scorers_is_shown_in_show_json_and_the_report(tmp_path, blank_store):
+    """Judge vs rubric on their own (no person yet), then hand scores of the same answers: hand vs judge,
+    hand vs rubric and judge vs rubric apart, pooled over both results, in `show`, `--json`, the report,
+    the metrics and each answer's trace."""
+    from mlflow import MlflowClient
+
+    from conftest import mlflow_runs, store_uri
+
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    # The judge gives 2 for everything; the rubric finds no persona marker and no fact in these.
+    texts = [f"A plain answer, number {i}. grade=2" for i in range(1, 9)]
+    (lab / "answers.json").write_text(json.dumps([{"question": f"Q{i}", "response": t}
+                                                  for i, t in enumerate(texts, 1)]))
+    with Judge() as judge:
+        with open(lab / "hyp.toml", "a") as f:
+            f.write(f'\n[judge]\nbase_url = "{judge.settings().base_url}"\nmodel = "judge-7b"\n')
+        assert run_hyp("record", "H003", "--responses", lab / "answers.json", lab=lab).code == 0
+
+        shown = run_hyp("show", "H003", lab=lab).out
+        assert "Judge vs rubric scores" in shown
+        personality = next(line for line in shown.splitlines() if line.startswith("│ personality "))
+        cells = [c.strip() for c in personality.strip("│ ").split("│")]
+        assert cells[:5] == ["personality", "16", "0", "0%", "0.00"] and cells[6] == "8"
+        assert "Q1 (judge 2, rubric 0): “A plain answer, number 1. grade=2”" in shown
+        found = run_hyp("show", "H003", "--json", lab=lab).json["agreements"]
+        assert {(g["first"], g["second"]) for g in found} == {("judge", "rubric")}
+        assert next(g for g in found if g["criterion"] == "complete")["percent"] == 100.0
+        assert run_hyp("report", "H003", lab=lab).code == 0
+        text = (lab / "reports" / "H003.md").read_text(encoding="utf-8")
+        assert "Scored by the LLM judge; its scores count. Agreement with the automatic rubric on the same 8" in text
+        assert "| personality | 16 | 0 | 0% | 0.00 (0.00 to 0.00) |" in text
+        assert "| personality | 0 / 0 / 0 | 0 / 0 / 0 | 8 / 0 / 0 |" in text  # the confusion matrix
+        assert "- personality (judge vs rubric): Q1 (judge 2, rubric 0) “A plain answer, number 1. grade=2”" in text
+        assert "not trustworthy" not in text  # no person has scored: nothing says the judge is wrong
+
+        # A person scores the same answers: 2 for agent and complete, 1 for facts and personality.
+        (lab / "hand.csv").write_text("question,agent,factual,personality,complete,response\n" + "".join(
+            f'Q{i},2,1,1,2,"{t}"\n' for i, t in enumerate(texts, 1)), encoding="utf-8")
+        before = len(judge.requests)
+        assert run_hyp("record", "H003", "--scores", lab / "hand.csv", lab=lab).code == 0
+        assert len(judge.requests) == before  # the same answers: every judgement from the cache
+
+    run = next(r for r in mlflow_runs(lab, "H003") if "auto.score" in r.data.metrics)
+    m = run.data.metrics
+    assert m["agreement.hand_judge.personality"] == 0.0 and m["agreement.hand_rubric.personality"] == 0.0
+    assert m["agreement.judge_rubric.complete"] == 1.0 and m["agreement.personality"] == 0.0
+    found = run_hyp("show", "H003", "--json", lab=lab).json["agreements"]
+    pairs = {(g["first"], g["second"]): g for g in found if g["criterion"] == "personality"}
+    assert set(pairs) == {("hand", "judge"), ("hand", "rubric"), ("judge", "rubric")}
+    assert pairs[("judge", "rubric")]["n"] == 16  # pooled over both results
+    assert pairs[("hand", "judge")]["n"] == 8 and pairs[("hand", "judge")]["confusion"][1][2] == 8
+    # The person's scores check the judge's, which count without them; the rubric's do not decide.
+    assert pairs[("hand", "judge")]["checks_automatic"] and not pairs[("hand", "rubric")]["checks_automatic"]
+    shown = run_hyp("show", "H003", lab=lab).out
+    for title in ("Hand vs automatic scores (the judge's)", "Hand vs automatic scores (the rubric's)",
+                  "Judge vs rubric scores"):
+        assert title in shown
+    assert run_hyp("report", "H003", lab=lab).code == 0
+    text = (lab / "reports" / "H003.md").read_text(encoding="utf-8")
+    assert "Agreement with the LLM judge on the same 8 answers" in text
+    assert "| personality | 8 | 16 | 0% |" in text  # hand vs judge
+
+    # The hand-scored answer's trace: its text, and the person's, the judge's and the rubric's points.
+    client = MlflowClient(tracking_uri=store_uri(lab))
+    (trace,) = [t for t in client.search_traces(locations=[run.info.experiment_id], run_id=run.info.run_id)
+                if t.info.tags.get("hyp.question") == "Q1"]
+    span = trace.data.spans[0]
+    assert span.inputs["question"] == "Who is João?" and span.outputs == {"answer": texts[0]}
+    given = {(a.name, a.source.source_type, a.value) for a in trace.info.assessments}
+    assert {("personality", "HUMAN", 1), ("personality", "LLM_JUDGE", 2), ("personality", "CODE", 0)} <= given
+
+
+def test_hyp_runs_answers_carry_the_judge_and_rubric_points_that_show_reads(tmp_path):
+    """What `hyp run` does with a judge, without the training: score each sample's answers, log the
+    metrics and the tags run.py sets (`answer_tags`); `show` pools the judge vs rubric agreement from them.
+    A judgement the judge failed is no agreement: it is left out, not counted as the rubric agreeing."""
+    from hyp.experiments.scoring import Scorers, answer_tags, score_set, set_metrics
+    from hyp.results.observations import results_from_runs
+    from hyp.store.base import RunRecord
+
+    with Judge() as judge:
+        judge.reply = lambda body: (judge.grade(body) if "Who is" in body["messages"][-1]["content"]
+                                    else "no JSON here")  # Q2's judgements fail
+        scorers = Scorers(SUITE, judge=judge.settings(criteria=("personality",)), judge_cache=tmp_path)
+        sets = [score_set([(Q1, ITEMS[0][1], False), (Q2, ITEMS[1][1], False)], scorers, sample=s) for s in (0, 1)]
+    metrics = set_metrics(sets)
+    assert metrics["agreement.judge_rubric.personality"] == 0.0  # judge 2, rubric 1, on Q1's two samples only
+    tags = answer_tags([a for s in sets for a in s.answers])
+    run = RunRecord(run_id="r", name="H003-r1", hypothesis_id="H003", kind="record", status="FINISHED",
+                    start_time=1, end_time=None, parent_run_id=None, tags={"hyp.lock": "x", **tags},
+                    metrics={"score": 5.0})
+    (personality,) = results_from_runs([run]).agreements
+    assert (personality["first"], personality["second"], personality["n"]) == ("judge", "rubric", 2)
+    assert personality["disagreements"] == ["Q1 sample 1", "Q1 sample 2"]
+
+
+def test_hyp_score_on_judged_answers_compares_the_person_with_the_judge_and_the_rubric_apart(
+        tmp_path, blank_store, monkeypatch):
+    import io
+    import sys
+
+    from conftest import mlflow_runs
+
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    (lab / "answers.json").write_text(json.dumps([{"question": f"Q{i}", "response": f"Plain answer {i}. grade=2"}
+                                                  for i in range(1, 9)]))
+    with Judge() as judge:
+        with open(lab / "hyp.toml", "a") as f:
+            f.write(f'\n[judge]\nbase_url = "{judge.settings().base_url}"\nmodel = "judge-7b"\n'
+                    'criteria = ["personality"]\n')
+        assert run_hyp("record", "H003", "--responses", lab / "answers.json", lab=lab).code == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("2\n2\n1\n2\n" * 8))  # the person: personality 1
+    assert run_hyp("score", "H003", lab=lab).code == 0
+
+    (run,) = mlflow_runs(lab, "H003")
+    m = run.data.metrics
+    assert m["agreement.hand_judge.personality"] == 0.0  # hand 1, judge 2
+    assert m["agreement.hand_rubric.personality"] == 0.0  # hand 1, rubric 0
+    assert m["agreement.judge_rubric.personality"] == 0.0 and "agreement.judge_rubric.agent" not in m
+    found = run_hyp("show", "H003", "--json", lab=lab).json["agreements"]
+    pairs = {(g["first"], g["second"], g["criterion"]): g for g in found}
+    assert pairs[("hand", "judge", "personality")]["confusion"][1][2] == 8
+    assert pairs[("hand", "rubric", "personality")]["confusion"][1][0] == 8
+    assert pairs[("hand", "rubric", "agent")]["percent"] == 100.0
+    assert ("hand", "judge", "agent") not in pairs  # the judge scores personality only in this lab

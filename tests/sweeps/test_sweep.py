@@ -520,6 +520,31 @@ def test_local_workers_split_the_cores_and_keep_under_omp_num_threads(workers, c
     assert cpu_share(workers, cpus, {} if omp is None else {"OMP_NUM_THREADS": omp}) == threads
 
 
+def test_a_trial_process_environment_carries_its_share_of_the_cores():
+    """The trial process is forked from a server started before the share was known: OMP_NUM_THREADS and
+    MKL_NUM_THREADS in its environment must say the share, for the libraries that read them later."""
+    script = ("import os, torch; from hyp.sweeps.trial_process import limit_threads; limit_threads(3); "
+              "print(os.environ['OMP_NUM_THREADS'], os.environ['MKL_NUM_THREADS'], torch.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["3", "3", "3"]
+
+
+def test_each_worker_on_a_shared_study_draws_its_own_configurations_and_a_lab_study_repeats(tmp_path):
+    """Two labs (or two machines, or two folders of one name) on one PostgreSQL study each start at worker
+    0: with one seed between them they proposed the same configurations. A lab's own SQLite study stays
+    seeded: the same command repeats its draws, distinct per worker and per lab."""
+    from hyp.hypotheses.lab import Lab
+    from hyp.sweeps.study import sampler_seed
+
+    hyp = Lab(make_lab(tmp_path / "lab")).load("H003")
+    shared, own = "postgresql://hyp@db-host/optuna", f"sqlite:///{tmp_path}/lab/.hyp/optuna.db"
+    assert len({sampler_seed(hyp, 0, shared, "/labs/x") for _ in range(5)}) == 5
+    assert sampler_seed(hyp, 0, own, "/labs/a") == sampler_seed(hyp, 0, own, "/labs/a")
+    assert len({sampler_seed(hyp, w, own, lab) for w in (0, 1) for lab in ("/labs/a", "/labs/b")}) == 4
+
+
 def group_alive(pgid: int) -> bool:
     """Whether any process of the group `hyp sweep` led is still alive."""
     try:
@@ -575,6 +600,7 @@ def test_two_labs_sweep_one_study_into_one_server(tmp_path, builtin_cache, pg, m
     trials = optuna_trials(optuna_url(pg), "team")
     assert [t.number for t in trials] == [0, 1, 2, 3]
     assert {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
+    assert len({json.dumps(t.params, sort_keys=True) for t in trials}) == 4  # no configuration drawn twice
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=mlflow_server)
@@ -598,6 +624,44 @@ def test_two_labs_sweep_one_study_into_one_server(tmp_path, builtin_cache, pg, m
         assert run_hyp("report", "H005", lab=lab).code == 0
         sections.append(sweep_section((lab / "reports" / "H005.md").read_text(encoding="utf-8")))
     assert sections[0] == sections[1] and "4 trial" in sections[0]
+
+
+def test_a_study_whose_remaining_trials_were_all_cut_short_is_finished_not_full(demo):
+    """Every trial the study still counts is RUNNING, and every one of their workers is dead: one ran on
+    this machine (its pid is gone), one on another machine (its heartbeat went stale). The study is not
+    full: the sweep fails both, retries each with its values and ends with exactly its trial count."""
+    import socket
+
+    import optuna
+
+    from hyp.hypotheses.lab import Lab
+    from hyp.sweeps.space import sample
+
+    space = Lab(demo).load("H005").sweep.space
+    study = optuna.create_study(study_name="cutshort", storage=storage(demo), direction="maximize")
+    beats = optuna.storages.RDBStorage(storage(demo), heartbeat_interval=1, grace_period=2)
+    cut = []
+    for owner in (f"{socket.gethostname()}:999990", "another-machine:4242"):
+        trial = study.ask()
+        sample(trial, space)
+        trial.set_user_attr("hyp.worker", owner)
+        cut.append(trial.number)
+    beats.record_heartbeat(study.trials[1]._trial_id)  # the other machine's worker beat, then stopped
+    time.sleep(3.5)  # past the grace period below
+
+    # Refused by estimate, so the retries cost no training.
+    proc = sweep(demo, "--study", "cutshort", "--trials", "2", "--vram-limit", "0.05",
+                 env={"HYP_SWEEP_HEARTBEAT": "1,2"})
+
+    assert proc.returncode == 0, proc.stderr
+    assert "already holds" not in proc.stdout and "waiting for" not in proc.stdout
+    trials = optuna.load_study(study_name="cutshort", storage=storage(demo)).trials
+    assert [t.state.name for t in trials[:2]] == ["FAIL", "FAIL"]
+    finished = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(finished) == 2 and len(trials) == 4
+    for number in cut:
+        (retry,) = [t for t in finished if t.system_attrs.get("failed_trial") == number]
+        assert retry.params == trials[number].params
 
 
 def test_a_sweep_started_again_after_a_crash_finishes_the_trials_cut_short(demo):
@@ -628,3 +692,4 @@ def test_a_sweep_started_again_after_a_crash_finishes_the_trials_cut_short(demo)
     assert len(finished) == 2 and trials[cut.number].state.name == "FAIL"
     assert any(t.system_attrs.get("failed_trial") == cut.number and t.params == cut.params for t in finished)
     assert not any(r.info.status == "RUNNING" for r in runs(demo, "crash"))  # the dead sweep's runs were ended
+

@@ -12,7 +12,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from hyp.errors import BadInput
@@ -123,12 +123,6 @@ def describe(answer: dict, suite: EvalSuite, index: int, total: int) -> str:
     return "\n".join(lines)
 
 
-def rubric_scores(answers: list[dict]) -> list[AnswerScore]:
-    """The rubric's scores as logged with the answers."""
-    names = {f.name for f in fields(AnswerScore)}
-    return [AnswerScore(**{k: v for k, v in a.items() if k in names}) for a in answers]
-
-
 def hand_scores(answers: list[dict], progress: Progress) -> list[AnswerScore]:
     return [manual_score(a["question"], *s) for a, s in zip(answers, progress.scores, strict=True)]
 
@@ -157,7 +151,8 @@ def score_hypothesis(lab: Lab, hid: str, *, run_id: str | None = None, show: Cal
             show(f"Resuming run {run.name}: {progress.done} of {len(answers)} answers already scored.")
         ask_scores(answers, suite, progress, show=show, ask=ask)
         hand = hand_scores(answers, progress)
-        logged, scored, tags = hand_scored(hand, rubric_scores(answers))
+        # Against each automatic scorer apart (the judge's, the rubric's), not only the merged score.
+        logged, scored, tags = hand_scored(hand, answers)
         tracker.log_metrics(run.run_id, logged)
         tracker.set_tags(run.run_id, tags)
         # The person's scores beside the rubric's on each answer's trace, as human assessments.

@@ -33,6 +33,7 @@ class JudgeResult:
     scores: list[dict[str, tuple[int, str]]]  # per answer: criterion -> (score, rationale), judged ones only
     requests: int = 0  # HTTP requests made, retries included
     cached: int = 0  # judgements read from the cache
+    failed_before: int = 0  # judgements not asked: they failed before (cached, or earlier in this command)
     warnings: list[str] = field(default_factory=list)  # for the caller to print; no key in them
 
 
@@ -49,37 +50,72 @@ class _BadReply(Exception):
     """This one reply was unusable: retry it, then leave the judgement to the rubric."""
 
 
+class _BadGrade(_BadReply):
+    """A well-formed reply whose text breaks the rules (not one JSON object, a score off the scale): the
+    model's own answer to this prompt, which it gives again at temperature 0."""
+
+
 def judge_answers(settings: JudgeSettings, items: list[tuple[Question, str]], suite: EvalSuite,
-                  cache_dir: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> JudgeResult:
-    """Each answer scored by the judge on each of its criteria, from the cache where it holds one."""
+                  cache_dir: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                  failed: dict[str, str] | None = None) -> JudgeResult:
+    """Each answer scored by the judge on each of its criteria, from the cache where it holds one.
+
+    A judgement that fails twice is left to the rubric (SPEC §4), and is not asked again for nothing:
+    - a bad grade (the model's reply breaks the rules twice) is cached like a score, marked failed,
+      under the same key: at temperature 0 the same (model, prompt, answer) gets the same reply, so
+      asking on every pass would cost two requests per judgement and change nothing. It is asked
+      again when the judge's model or prompt changes (another key), when `base_url` changes (another
+      server may serve the model differently), or when its cache file is deleted (the warning names it);
+    - any other failure (HTTP 5xx, a broken reply, an endpoint down) may pass, so it is not cached,
+      but `failed` (one dict per command, see Scorers) remembers it: no later set of answers in the
+      same command asks that judgement again or waits again for an endpoint that did not answer."""
+    failed = {} if failed is None else failed
     result = JudgeResult(scores=[{} for _ in items])
-    todo: list[tuple[int, str, list[dict], Path]] = []
+    labels = _labels(items)
+    todo: list[tuple[int, str, list[dict], str, Path]] = []
     for i, (question, answer) in enumerate(items):
         for criterion in settings.criteria:
             messages = render_prompt(criterion, question, suite, answer)
-            path = Path(cache_dir) / f"{_cache_key(settings.model, messages)}.json"
-            hit = _read_cache(path)
-            if hit is not None:
+            key = _cache_key(settings.model, messages)
+            path = Path(cache_dir) / f"{key}.json"
+            hit = _read_cache(path, settings.base_url)
+            if isinstance(hit, tuple):
                 result.scores[i][criterion] = hit
                 result.cached += 1
+            elif hit is not None or key in failed:
+                why = f"{hit} (asked twice on an earlier pass; delete {path} to ask again)" if hit is not None \
+                    else f"{failed[key]} (asked twice earlier in this command)"
+                result.failed_before += 1
+                result.warnings.append(f"judge: {labels[i]} {criterion}: {why}; the rubric scores it")
             else:
-                todo.append((i, criterion, messages, path))
+                todo.append((i, criterion, messages, key, path))
     if not todo:
+        return result
+    down = _UNREACHABLE + settings.base_url
+    if down in failed:
+        result.warnings.append(f"judge: {settings.base_url}: {failed[down]} (earlier in this command); the rubric "
+                               f"scores the {len(todo)} judgement{'s' if len(todo) != 1 else ''} left")
         return result
     key = _api_key(settings)  # only now: rescoring from a full cache needs no key at all
 
     def scrub(text: str) -> str:
         return redact(text.replace(key, f"[{settings.api_key_env} redacted]") if key else text)
 
-    labels = _labels(items)
-    for n, (i, criterion, messages, path) in enumerate(todo):
+    for n, (i, criterion, messages, cache_key, path) in enumerate(todo):
         try:
             score, rationale = _ask_twice(settings, key, messages, timeout_s, result)
         except _BadReply as e:
-            result.warnings.append(scrub(f"judge: {labels[i]} {criterion}: {e} (asked twice); the rubric scores it"))
+            reason = scrub(str(e))
+            failed[cache_key] = reason
+            if isinstance(e, _BadGrade):
+                write_atomic(path, json.dumps({"model": settings.model, "criterion": criterion,
+                                               "question": items[i][0].id, "failed": reason,
+                                               "base_url": settings.base_url}, ensure_ascii=False))
+            result.warnings.append(f"judge: {labels[i]} {criterion}: {reason} (asked twice); the rubric scores it")
             continue
         except _Unreachable as e:
             left = len(todo) - n
+            failed[down] = scrub(str(e))
             result.warnings.append(scrub(f"judge: {settings.base_url}: {e}; the rubric scores the {left} "
                                          f"judgement{'s' if left != 1 else ''} left"))
             break
@@ -88,6 +124,9 @@ def judge_answers(settings: JudgeSettings, items: list[tuple[Question, str]], su
         write_atomic(path, json.dumps({"model": settings.model, "criterion": criterion, "question": items[i][0].id,
                                        "score": score, "rationale": rationale}, ensure_ascii=False))
     return result
+
+
+_UNREACHABLE = "unreachable "  # the key in `failed` of an endpoint that did not answer, before its URL
 
 
 def apply_judgements(rubric: list[AnswerScore], judged: list[dict]) -> tuple[list[AnswerScore], list[dict[str, str]]]:
@@ -197,7 +236,7 @@ def _error_detail(e: urllib.error.HTTPError) -> str:
 def _parse(content: object) -> tuple[int, str]:
     """(score, rationale) from exactly one JSON object, which may sit alone in one code fence."""
     if not isinstance(content, str):
-        raise _BadReply("a reply without text")
+        raise _BadGrade("a reply without text")
     text = content.strip()
     fenced = _FENCE.match(text)
     if fenced:
@@ -205,15 +244,15 @@ def _parse(content: object) -> tuple[int, str]:
     try:
         reply = parse_json(text, "the reply")
     except (ValueError, BadInput):
-        raise _BadReply(f"not one JSON object: {_clip(content)}") from None
+        raise _BadGrade(f"not one JSON object: {_clip(content)}") from None
     if not isinstance(reply, dict):
-        raise _BadReply(f"not one JSON object: {_clip(content)}")
+        raise _BadGrade(f"not one JSON object: {_clip(content)}")
     score, rationale = reply.get("score"), reply.get("rationale")
     # bool is an int in Python; `true` is not a score.
     if type(score) is not int or not 0 <= score <= 2:
-        raise _BadReply(f"score {score!r} is not 0, 1 or 2")
+        raise _BadGrade(f"score {score!r} is not 0, 1 or 2")
     if not isinstance(rationale, str):
-        raise _BadReply("no string rationale")
+        raise _BadGrade("no string rationale")
     return score, rationale.strip()
 
 
@@ -231,9 +270,13 @@ def _cache_key(model: str, messages: list[dict]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _read_cache(path: Path) -> tuple[int, str] | None:
+def _read_cache(path: Path, base_url: str) -> tuple[int, str] | str | None:
+    """(score, rationale); the reason of a bad grade cached from this `base_url`; None when absent or damaged."""
     try:
         data = parse_json(path.read_text(encoding="utf-8"), str(path))
+        if "failed" in data:
+            reason = data["failed"]
+            return reason if isinstance(reason, str) and data.get("base_url") == base_url else None
         score, rationale = data["score"], data["rationale"]
     except (OSError, ValueError, KeyError, TypeError, BadInput):
         return None  # absent or damaged: ask again

@@ -12,12 +12,15 @@ from pathlib import Path
 from hyp.errors import BadInput
 from hyp.experiments.rubric import CRITERIA, AnswerScore, evaluation_metrics, manual_score
 from hyp.experiments.scoring import (
+    Scored,
     Scorers,
     agreement_metrics,
-    agreement_tag,
     agreements,
-    flags_tag,
+    answer_tags,
+    pair_metrics,
+    points_by_scorer,
     score_set,
+    scores_of,
     set_metrics,
 )
 from hyp.experiments.vocabulary import lab_scorers
@@ -67,6 +70,14 @@ def _read_text(path: Path) -> str:
 def parse_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
                  scorers: Scorers | None = None, warn=None) -> tuple[list[AnswerScore], list[AnswerScore] | None]:
     """Hand scores from CSV; with a `response` column the automatic scorers score the same answers too."""
+    manual, scored = read_scores(path, suite, vocabulary=vocabulary, scorers=scorers, warn=warn)
+    return manual, scored.scores if scored else None
+
+
+def read_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
+                scorers: Scorers | None = None, warn=None) -> tuple[list[AnswerScore], Scored | None]:
+    """`parse_scores` with everything the automatic scorers said of the answers (their text, each
+    scorer's points, flags), one for one with the hand scores."""
     rows = list(csv.reader(_read_text(path).splitlines()))
     if not rows:
         raise BadInput(f"{path}:1: empty file (expected columns {','.join(SCORE_COLUMNS)})")
@@ -104,7 +115,7 @@ def parse_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = f
     scored = score_set(responses, scorers or Scorers(suite, vocabulary))
     for warning in scored.warnings:
         (warn or _stderr)(warning)
-    return manual, scored.scores
+    return manual, scored
 
 
 def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
@@ -160,24 +171,52 @@ def agreement(manual: list[AnswerScore], auto: list[AnswerScore]) -> dict[str, f
     return agreement_metrics(agreements(manual, auto, "hand", "automatic"))
 
 
-def hand_scored(manual: list[AnswerScore], auto: list[AnswerScore] | None
+def hand_scored(manual: list[AnswerScore], auto: list[dict] | None
                 ) -> tuple[dict[str, float], list[dict], dict[str, str]]:
-    """The metrics and answers logged for hand scores (`hyp record --scores`, `hyp score`): the hand
-    scores under the contract's names, so they count; the rubric's on the same answers as `auto.*`,
-    with the agreement between the two per criterion (its details as tags for `show` and the report)."""
+    """The metrics, answers and tags logged for hand scores (`hyp record --scores`, `hyp score`).
+
+    `auto`: the same answers as the automatic scorers logged them (text, points, sources), one for
+    one with `manual`, when the text is known. The hand scores are logged under the contract's names,
+    so they count; the automatic ones as `auto.*`; their agreement per criterion as `agreement.*` and
+    `kappa.*` (hand against what counts without a person), and with a judge per pair of scorers
+    (`kappa.hand_judge.*`, `kappa.hand_rubric.*`, `kappa.judge_rubric.*`). Each answer is logged once,
+    with the hand scores over the others', which it keeps beside them (`judge`, `rubric`): its trace
+    carries all of them."""
     # A hand score cannot tell a forbidden claim, a template marker or a coherence flag apart from
     # other failures, so those counts come only from the rubric (when responses are given).
     logged = {k: v for k, v in evaluation_metrics(manual).items()
               if k not in ("hallucinations", "template_leaks", "flagged_responses")}
-    answers = [s.to_json() | {"source": "hand"} for s in manual]
-    tags: dict[str, str] = {}
-    if auto:
-        logged |= {f"auto.{k}": v for k, v in evaluation_metrics(auto).items()}
-        found = agreements(manual, auto, "hand", "automatic")
-        logged |= agreement_metrics(found)
-        tags = agreement_tag(found) | flags_tag([s.to_json() for s in auto])
-        answers += [s.to_json() | {"source": "rubric"} for s in auto]
-    return logged, answers, tags
+    if auto is None:
+        answers = [s.to_json() | {"source": "hand"} for s in manual]
+        return logged, answers, {}
+    if len(auto) != len(manual):
+        raise ValueError(f"{len(manual)} hand scores but {len(auto)} automatic ones")
+    automatic = scores_of(auto)
+    logged |= {f"auto.{k}": v for k, v in evaluation_metrics(automatic).items()}
+    logged |= agreement_metrics(agreements(manual, automatic, "hand", "automatic"))
+    answers = [_by_hand(score, answer) for score, answer in zip(manual, auto, strict=True)]
+    if any("judge" in a for a in answers):
+        logged |= pair_metrics(answers)
+    # The automatic scorers' own entries stay beside them (who scored what), without the text: an
+    # answer is shown and traced once.
+    answers += [{k: v for k, v in a.items() if k not in ("response", "trace_id")} for a in auto]
+    return logged, answers, answer_tags(answers[:len(manual)])
+
+
+def _by_hand(score: AnswerScore, answer: dict) -> dict:
+    """One answer with the hand scores over the automatic ones, which it keeps as `judge` and `rubric`;
+    the rubric's counts and flags stay, since they describe the text."""
+    points = points_by_scorer(answer)
+    entry = {k: v for k, v in answer.items() if k not in ("rationales", "source", "rubric", "judge")}
+    entry |= {c: getattr(score, c) for c in CRITERIA} | {"total": score.total, "source": "hand",
+                                                         "sources": dict.fromkeys(CRITERIA, "hand")}
+    if points.get("judge"):
+        entry["judge"] = points["judge"]
+        entry["judge_rationales"] = {c: why for c, why in (answer.get("rationales") or {}).items()
+                                     if c in points["judge"]}
+    if points.get("rubric"):
+        entry["rubric"] = points["rubric"]
+    return entry
 
 
 def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | None = None,
@@ -191,14 +230,16 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
     if scores or responses:
         scorers = lab_scorers(lab, hyp)
     if scores:
-        manual, auto = parse_scores(scores, scorers.suite, scorers=scorers)
+        manual, scored = read_scores(scores, scorers.suite, scorers=scorers)
         require_every_question(scores, scorers.suite, [s.question for s in manual])
-        logged, answers, tags = hand_scored(manual, auto)
+        logged, answers, tags = hand_scored(manual, scored.answers if scored else None)
+        for answer in answers:  # the trace's request is the question, with or without the answer's text
+            answer.setdefault("prompt", scorers.suite.question(answer["question"]).prompt)
     elif responses:
         samples = hyp.experiment.eval.samples
         scored, answers, logged = parse_responses(responses, scorers.suite, scorers=scorers, samples=samples)
         require_every_question(responses, scorers.suite, [s.question for s in scored], samples)
-        tags = flags_tag(answers)
+        tags = answer_tags(answers)
     if metrics:
         logged |= parse_metrics(metrics)
     if not logged:
@@ -216,6 +257,8 @@ def record(lab: Lab, hid: str, *, scores: Path | None = None, responses: Path | 
                        tracker=tracker) as run:
         run.tracker.log_metrics(run.run_id, logged)
         if answers is not None:
+            # One trace per answer: the hand-scored ones (their text, when given, is on them) or the
+            # automatic scorers' own; their entries beside hand scores carry no text and no trace.
             traced = [a for a in answers if a.get("source", "rubric") != "rubric" or "response" in a]
             for answer, trace_id in zip(traced, run.tracker.log_answer_traces(run.run_id, traced) or [],
                                         strict=False):

@@ -21,7 +21,7 @@ from hyp.errors import BadInput
 from hyp.experiments import data as datamod
 from hyp.experiments.overrides import apply_overrides, apply_values
 from hyp.experiments.run_data import data_metrics, dataset_records
-from hyp.experiments.scoring import Scorers, flags_tag
+from hyp.experiments.scoring import Scorers, answer_tags
 from hyp.experiments.vocabulary import lab_scorers
 from hyp.hypotheses.lab import Lab
 from hyp.hypotheses.schema import EvalSuite, Hypothesis
@@ -333,7 +333,7 @@ def train_and_evaluate(lab: Lab, tracker, run_id: str, p: PreparedRun, seed: int
                                 strict=False):
         answer["trace_id"] = trace_id
     log_json(tracker, run_id, "answers.json", evaluation.answers)
-    tracker.set_tags(run_id, flags_tag(evaluation.answers))
+    tracker.set_tags(run_id, answer_tags(evaluation.answers))
     faults.reached("logging")
     tracker.log_artifact(run_id, result.adapter_dir, "adapter")
     metrics = {

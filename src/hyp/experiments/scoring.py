@@ -4,7 +4,7 @@ criterion), the overlap with reference answers, and the agreement between the sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from hyp.experiments.rubric import AnswerScore, evaluation_metrics, score_answers
@@ -12,6 +12,7 @@ from hyp.hypotheses.agreement import Agreement, agreement
 from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.judging import JudgeSettings
 from hyp.hypotheses.schema import EvalSuite, Question
+from hyp.results.observations import AGREEMENT_TAG, SCORERS, points_text, pooled_agreements
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class Scorers:
     vocabulary: frozenset[str] = frozenset()
     judge: JudgeSettings | None = None
     judge_cache: Path | None = None
+    # Judgements that failed in this command (one Scorers per command), so that no later set of answers
+    # asks the same (model, prompt, answer) again; see judge_answers.
+    judge_failures: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -48,7 +52,7 @@ def score_set(items: list[tuple[Question, str, bool]], scorers: Scorers, *, samp
         from hyp.experiments.judge import apply_judgements, judge_answers
 
         result = judge_answers(scorers.judge, [(q, text) for q, text, _ in items], scorers.suite,
-                               scorers.judge_cache or Path(".hyp/judge"))
+                               scorers.judge_cache or Path(".hyp/judge"), failed=scorers.judge_failures)
         final, sources = apply_judgements(rubric, result.scores)
         rationales = [{c: why for c, (_, why) in judged.items()} for judged in result.scores]
         warnings, requests = result.warnings, result.requests
@@ -59,7 +63,8 @@ def score_set(items: list[tuple[Question, str, bool]], scorers: Scorers, *, samp
         if why:
             answer["rationales"] = why
             answer["judge_model"] = scorers.judge.model
-        if auto != score:
+        if auto != score or "judge" in source.values():
+            # The rubric's own points wherever another scorer's count: their agreement is read from these.
             answer["rubric"] = {c: getattr(auto, c) for c in CRITERIA}
         if q.reference:
             answer["rouge_l"] = round(rouge_l(q.reference, text), 4)
@@ -69,13 +74,14 @@ def score_set(items: list[tuple[Question, str, bool]], scorers: Scorers, *, samp
 
 def set_metrics(scored: list[Scored]) -> dict[str, float]:
     """The contract metrics of what counts; with a judge, the rubric's own as `rubric.*` and how far the
-    two agree; the reference overlap per question (`Q1.rouge_l`) and overall (`rouge_l`)."""
+    two agree on the answers the judge scored; the reference overlap per question (`Q1.rouge_l`) and
+    overall (`rouge_l`)."""
     scores = [s for x in scored for s in x.scores]
     metrics = evaluation_metrics(scores)
     if any(x.judged for x in scored):
         rubric = [s for x in scored for s in x.rubric]
         metrics |= {f"rubric.{k}": v for k, v in evaluation_metrics(rubric).items() if "." not in k}
-        metrics |= agreement_metrics(agreements(scores, rubric, "judge", "rubric"), "judge_rubric")
+        metrics |= pair_metrics([a for x in scored for a in x.answers])
     overlaps: dict[str, list[float]] = {}
     for answer in (a for x in scored for a in x.answers):
         if "rouge_l" in answer:
@@ -87,6 +93,40 @@ def set_metrics(scored: list[Scored]) -> dict[str, float]:
     return metrics
 
 
+def scores_of(answers: list[dict]) -> list[AnswerScore]:
+    """The points that count, as logged with the answers (answers.json), back as scores."""
+    names = {f.name for f in fields(AnswerScore)}
+    return [AnswerScore(**{k: v for k, v in a.items() if k in names}) for a in answers]
+
+
+def points_by_scorer(answer: dict) -> dict[str, dict[str, int]]:
+    """Who gave which points on one logged answer: the person, the judge, the rubric, each only where
+    it scored. The points that count sit at the top (`sources` says whose they are); those they
+    overrode are kept beside them, as `judge` and `rubric`."""
+    sources = answer.get("sources") or {}
+    out: dict[str, dict[str, int]] = {}
+    for c in CRITERIA:
+        if isinstance(answer.get(c), int):
+            out.setdefault(sources.get(c) or answer.get("source") or "rubric", {})[c] = answer[c]
+    for scorer in ("judge", "rubric"):
+        for c, value in (answer.get(scorer) or {}).items():
+            if c in CRITERIA and isinstance(value, int):
+                out.setdefault(scorer, {}).setdefault(c, value)
+    return out
+
+
+def pair_metrics(answers: list[dict]) -> dict[str, float]:
+    """`agreement.<first>_<second>.<criterion>` and `kappa.…` for every pair of scorers of these answers,
+    each on the answers both scored (a judgement the judge failed to give is no agreement with the rubric)."""
+    rows = [(label, "", points_by_scorer(a)) for label, a in zip(answer_labels(answers), answers, strict=True)]
+    out = {}
+    for g in pooled_agreements(rows):
+        name = f"{g['first']}_{g['second']}.{g['criterion']}"
+        out[f"agreement.{name}"] = g["percent"] / 100  # a share, as `agreement.<criterion>` has always been
+        out |= {f"kappa.{name}": g["kappa"], f"kappa.{name}.low": g["low"], f"kappa.{name}.high": g["high"]}
+    return out
+
+
 def agreements(first: list[AnswerScore], second: list[AnswerScore], first_name: str, second_name: str
                ) -> list[Agreement]:
     """Per criterion: weighted κ with its interval, the confusion matrix and the answers scored differently."""
@@ -96,8 +136,8 @@ def agreements(first: list[AnswerScore], second: list[AnswerScore], first_name: 
 
 
 def agreement_metrics(found: list[Agreement], pair: str | None = None) -> dict[str, float]:
-    """`agreement.<criterion>` (share of answers scored alike) and `kappa.<criterion>` with its bounds;
-    `pair` names the scorers when they are not hand against the automatic scores."""
+    """`agreement.<criterion>` (share of answers scored alike, 0 to 1) and `kappa.<criterion>` with its
+    bounds; `pair` names the scorers when they are not hand against the automatic scores."""
     prefix = f"{pair}." if pair else ""
     out = {}
     for g in found:
@@ -109,16 +149,40 @@ def agreement_metrics(found: list[Agreement], pair: str | None = None) -> dict[s
 
 
 FLAGS_TAG = "hyp.flags"
-AGREEMENT_TAG = "hyp.agreement"
 TAG_LIMIT = 7900  # MLflow keeps at most 8,000 characters in a tag
+SHORT = 60  # characters of an answer kept beside its points in the agreement tag: enough to recognise it
 
 
-def flags_tag(answers: list[dict]) -> dict[str, str]:
+def answer_labels(answers: list[dict]) -> list[str]:
+    """Q3, or "Q3 sample 2" where a question was answered more than once: unique within one run."""
+    counts: dict[str, int] = {}
+    for a in answers:
+        counts[a["question"]] = counts.get(a["question"], 0) + 1
+    seen: dict[str, int] = {}
+    labels = []
+    for a in answers:
+        q = a["question"]
+        seen[q] = seen.get(q, 0) + 1
+        sample = a["sample"] + 1 if isinstance(a.get("sample"), int) else seen[q]
+        labels.append(q if counts[q] == 1 else f"{q} sample {sample}")
+    return labels
+
+
+def answer_tags(answers: list[dict]) -> dict[str, str]:
+    """What `hyp show` and the report read off a run's answers without its artifacts: the coherence
+    flags, and each scorer's points per answer where two or more scored them (their agreement is
+    pooled from these over every result that counts)."""
+    return _flags_tag(answers) | _points_tags(answers)
+
+
+
+
+def _flags_tag(answers: list[dict]) -> dict[str, str]:
     """The coherence flags of a run's answers as a tag, so `hyp show` lists them without reading artifacts."""
     import json
 
-    flagged = {(a["question"] + (f"#{a['sample']}" if a.get("sample") else "")): list(a["flags"])
-               for a in answers if a.get("flags")}
+    flagged = {label: list(a["flags"]) for label, a in zip(answer_labels(answers), answers, strict=True)
+               if a.get("flags")}
     text = json.dumps(flagged, ensure_ascii=False)
     while len(text) > TAG_LIMIT and flagged:
         flagged.popitem()
@@ -126,7 +190,30 @@ def flags_tag(answers: list[dict]) -> dict[str, str]:
     return {FLAGS_TAG: text}
 
 
-def agreement_tag(found: list[Agreement]) -> dict[str, str]:
+def _points_tags(answers: list[dict]) -> dict[str, str]:
     import json
 
-    return {AGREEMENT_TAG: json.dumps([g.to_json() for g in found], ensure_ascii=False)[:TAG_LIMIT]}
+    from hyp.store.secrets import redact
+
+    points = [points_by_scorer(a) for a in answers]
+    scorers = [s for s in SCORERS if any(s in p for p in points)]
+    if len(scorers) < 2:
+        return {}
+    rows = []
+    for label, answer, p in zip(answer_labels(answers), answers, points, strict=True):
+        text = " ".join(str(answer.get("response") or "").split())
+        text = redact(text if len(text) <= SHORT else text[: SHORT - 1] + "…")
+        rows.append([label, *(points_text(p.get(s, {})) for s in scorers), text])
+    # Split over numbered tags rather than cut: every answer counts in the pooled κ.
+    tags, part = {}, []
+    for row in rows:
+        if part and len(json.dumps({"scorers": scorers, "answers": [*part, row]}, ensure_ascii=False)) > TAG_LIMIT:
+            tags[_part_key(len(tags))] = json.dumps({"scorers": scorers, "answers": part}, ensure_ascii=False)
+            part = []
+        part.append(row)
+    tags[_part_key(len(tags))] = json.dumps({"scorers": scorers, "answers": part}, ensure_ascii=False)
+    return tags
+
+
+def _part_key(index: int) -> str:
+    return AGREEMENT_TAG if index == 0 else f"{AGREEMENT_TAG}.{index + 1}"

@@ -257,6 +257,14 @@ class Question(Strict):
             raise ValueError(f"{v[:60]!r} {problem}")
         return v
 
+    @field_validator("reference")
+    @classmethod
+    def _reference_has_text(cls, v):
+        # An empty model answer overlaps nothing: every answer would log ROUGE-L 0, a measurement of nothing.
+        if v is not None and not v.strip():
+            raise ValueError("empty: write the model answer, or leave `reference` out")
+        return v
+
     @field_validator("facts", mode="before")
     @classmethod
     def _groups(cls, v):

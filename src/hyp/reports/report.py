@@ -300,10 +300,6 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         questions.append({"id": q, **{c: est.get(f"{q}.{c}") for c in (*CRITERIA, "total")}})
     totals = {c: est.get(f"{c}_points") for c in CRITERIA} | {k: est.get(k) for k in ("points", "points_max")}
     totals["score"] = score
-    agreement = [{"criterion": c, "hand": est.get(f"{c}_points"), "rubric": est.get(f"auto.{c}_points"),
-                  "percent": est[f"agreement.{c}"] * 100, "kappa": est.get(f"kappa.{c}"),
-                  "low": est.get(f"kappa.{c}.low"), "high": est.get(f"kappa.{c}.high")}
-                 for c in CRITERIA if f"agreement.{c}" in est]
     resources = {}
     for key, label, unit in (("peak_vram_gb", "Peak VRAM", " GB"), ("peak_vram_reserved_gb", "Peak VRAM reserved",
                                                                      " GB"),
@@ -381,7 +377,7 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         if best else "none recorded",
         "result": result_text, "delta": delta, "base_score": est.get("base_score"),
         "deviations": deviations, "dataset": dataset, "config": config, "resources": resources,
-        "questions": questions, "totals": totals, "agreement": agreement, "predictions": judged.verdict.predictions,
+        "questions": questions, "totals": totals, "predictions": judged.verdict.predictions,
         "criteria": judged.verdict.criteria, "lineage": lineage_rows, "sweep": sweep, "next_steps": step["options"],
         "no_next_steps": step["none"], "audience": lab.settings.audience,
         "plain": plain_text(judged, best, est, vs_best, step, who), "runs": runs,

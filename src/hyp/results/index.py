@@ -25,7 +25,7 @@ from hyp.results.results import Results
 from hyp.store.base import owner_is_gone
 from hyp.store.sqlite_reader import sqlite_path
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 
 def store_fingerprint(uri: str, experiment: str | None = None) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from hyp.errors import BadInput
 from hyp.files import json_or, parse_json
+from hyp.hypotheses.criteria import CRITERIA
 from hyp.hypotheses.lock import Amendment
 from hyp.results.results import (
     AMENDMENT_TAG,
@@ -42,7 +43,7 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
                     "hyp.proc_start")}} for r in runs if r.status == "RUNNING"]
 
     superseded = _superseded(tops)
-    latest = None
+    latest, counted = None, []
     for top in sorted(_finished_results(tops), key=lambda r: r.start_time):
         units = _units(top, runs)
         deviations = deviations_of(top)
@@ -54,6 +55,7 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
                                     by[0] if by else None, by[1] if by else None))
         if counts:
             out.evidence += [dict(u.metrics) for u in units]
+            counted += units
             latest = top
     # Nothing counts yet (every attempt deviates or was superseded): the report and `hyp score` still
     # show the latest attempt, marked as outside the evidence.
@@ -62,7 +64,10 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
         out.result_run_id, out.result_kind = latest.run_id, latest.kind
         units = _units(latest, runs)
         out.child_run_ids = [u.run_id for u in units if u.run_id != latest.run_id]
-        out.flags, out.agreements = _flags(units), _json_tag(units, "hyp.agreement", [])
+        out.flags = _flags(units)
+        # Agreement is pooled like the evidence: over every answer of every result that counts, so
+        # two hand-scored replicates of a 4-question suite are 8 answers, not 4.
+        out.agreements = agreements_of(counted or units)
     return out
 
 
@@ -80,6 +85,87 @@ def _json_tag(units: list[RunRecord], key: str, default):
         if (value := json_or(u.tags.get(key), default)) is not default:
             return value
     return default
+
+
+# --- agreement between scorers (SPEC §4, precedence) ------------------------------------------------------
+
+AGREEMENT_TAG = "hyp.agreement"  # each scorer's points on each answer of a run, written by scoring.answer_tags
+SCORERS = ("hand", "judge", "rubric")  # in precedence order
+PAIRS = (("hand", "judge"), ("hand", "rubric"), ("judge", "rubric"))
+
+
+def points_text(points: dict[str, int]) -> str:
+    """One scorer's points on one answer as the tag keeps them: a digit per criterion, `-` where it gave none."""
+    return "".join(str(points[c]) if c in points else "-" for c in CRITERIA)
+
+
+def scored_answers(tags: dict[str, str]) -> list[tuple[str, str, dict[str, dict[str, int]]]] | None:
+    """(answer id, its text shortened, scorer -> criterion -> points) per answer of one run; None when the
+    run has no such tag. A long tag is split over `hyp.agreement`, `hyp.agreement.2`, ... (MLflow's limit)."""
+    parts = sorted((int(k.rpartition(".")[2]) if k != AGREEMENT_TAG else 1, k) for k in tags
+                   if k == AGREEMENT_TAG or (k.startswith(AGREEMENT_TAG + ".") and k.rpartition(".")[2].isdigit()))
+    found, out = False, []
+    for _, key in parts:
+        part = json_or(tags[key], {})
+        scorers = part.get("scorers")
+        if not isinstance(scorers, list) or not isinstance(part.get("answers"), list):
+            continue  # an older tag (a list of agreements) or one edited by hand
+        found = True
+        for row in part["answers"]:
+            if not isinstance(row, list) or len(row) != len(scorers) + 2 or not all(isinstance(x, str) for x in row):
+                continue
+            points = {s: {c: int(d) for c, d in zip(CRITERIA, digits, strict=False) if d in "012"}
+                      for s, digits in zip(scorers, row[1:-1], strict=True) if s in SCORERS}
+            out.append((row[0], row[-1], points))
+    return out if found else None
+
+
+def agreements_of(units: list[RunRecord]) -> list[dict]:
+    """Per pair of scorers that scored the same answers and per criterion: percent agreement, weighted κ
+    with its 95% interval, the confusion matrix and every answer they scored differently, over the
+    answers of all `units` together."""
+    pooled: list[tuple[str, str, dict]] = []
+    names = _unit_names(units)
+    holders = [(u, found) for u in units if (found := scored_answers(u.tags)) is not None]
+    for u, found in holders:
+        # Answer ids are unique within a run; across runs the run's name goes before them.
+        prefix = f"{names[u.run_id]}: " if len(holders) > 1 else ""
+        pooled += [(prefix + answer, text, points) for answer, text, points in found]
+    if not holders:
+        # Runs logged before the tag held each answer's points carry their own agreement only.
+        return [{**g, "percent": g["percent"] * 100} for g in _json_tag(units, AGREEMENT_TAG, [])
+                if isinstance(g, dict) and isinstance(g.get("percent"), int | float)]
+    return pooled_agreements(pooled)
+
+
+def pooled_agreements(pooled: list[tuple[str, str, dict[str, dict[str, int]]]]) -> list[dict]:
+    """Pure: (answer label, its text, scorer -> criterion -> points) in, one agreement per pair and criterion out."""
+    from hyp.hypotheses.agreement import agreement
+
+    out = []
+    for first, second in PAIRS:
+        for c in CRITERIA:
+            both = [(label, text, p[first][c], p[second][c]) for label, text, p in pooled
+                    if c in p.get(first, {}) and c in p.get(second, {})]
+            if not both:
+                continue
+            a, b = [x for _, _, x, _ in both], [y for _, _, _, y in both]
+            g = agreement(c, first, second, [label for label, *_ in both], a, b)
+            out.append({**g.to_json(), "percent": g.percent * 100, "first_points": sum(a), "second_points": sum(b),
+                        "differences": [{"answer": label, "first": x, "second": y, **({"text": text} if text else {})}
+                                        for label, text, x, y in both if x != y]})
+    judged = {g["criterion"] for g in out if (g["first"], g["second"]) == ("hand", "judge")}
+    for g in out:
+        # What a person's scores check: the automatic scores that would count without them, i.e. the
+        # judge's where it scored the criterion, else the rubric's (evidence.untrusted reads this).
+        g["checks_automatic"] = g["first"] == "hand" and (g["second"] == "judge" or g["criterion"] not in judged)
+    return out
+
+
+def _unit_names(units: list[RunRecord]) -> dict[str, str]:
+    names = {u.run_id: u.name or u.run_id[:8] for u in units}
+    taken = list(names.values())
+    return {rid: name if taken.count(name) == 1 else f"{name} ({rid[:8]})" for rid, name in names.items()}
 
 
 def metric_sources(runs: list[RunRecord]) -> list[str]:

@@ -81,6 +81,9 @@ class MlflowTracker(Tracker):
         # MLflow's telemetry thread deletes a variable from os.environ when it cannot reach its server,
         # racing with anything that reads the environment; and this machine has nothing to send it to.
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        # Ending a run on a server, MLflow prints "View run ... at: <tracking URI>/#/..." to stdout: the URI as
+        # given, so a password in it (http://alice:pw@host) went to the terminal and any log of it.
+        os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
         from mlflow import MlflowClient
 

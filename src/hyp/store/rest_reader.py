@@ -8,17 +8,24 @@ test compares the two on a real server). MLflow still does every write.
 
 The change check: MLflow keeps no "last changed" time for an experiment's runs (the experiment's own
 `last_update_time` moves only on rename, delete and restore), so every hyp write to a server is
-followed by a new value of the experiment tag `hyp.changed` (see MlflowTracker). Reading that tag is one
-small request; the status index stays valid while it is unchanged. A write made outside hyp (a run
-deleted in the MLflow UI) is seen at the next hyp write, or at once with HYP_NO_INDEX=1.
+followed by a new value of the experiment tag `hyp.changed` (see MlflowTracker). Writes made outside hyp
+do not renew it; two searches of one and a few runs see the common ones: the newest run (a run logged
+with plain MLflow, or the newest deleted or ended) and the newest deleted runs (a run deleted in the UI
+or over REST). Three small requests in all; the status index stays valid while their answers are
+unchanged. What they cannot see without reading every run (a tag or metric edited outside hyp on an
+older run, an old run deleted after DELETED_SEEN newer ones) is seen at the next hyp write, or at once
+with HYP_NO_INDEX=1.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import os
+import time
+import urllib.parse
 from pathlib import Path
 
 from hyp.files import parse_json
@@ -26,7 +33,13 @@ from hyp.store.base import RunRecord
 
 CHANGED = "hyp.changed"  # the experiment tag every hyp write to a server renews
 PAGE = 1000  # runs per search request: MLflow's REST default and a few hundred KB per page
+DELETED_SEEN = 10  # the newest deleted runs in the change check: a deletion is seen unless 10 newer ones were
 TIMEOUT_S = 10.0
+# An experiment's id, as this process last looked it up, is taken as it is for LOOKED_UP_S: a reading command
+# asks for the change token and then opens a reader, and a second lookup of the same name was a request of
+# its own. (An id changes only when an experiment is deleted for good and made again under its name.)
+LOOKED_UP_S = 30.0
+_looked_up: dict[tuple[str, str], tuple[str, float]] = {}
 
 
 def is_server(uri: str) -> bool:
@@ -34,10 +47,9 @@ def is_server(uri: str) -> bool:
 
 
 class RestReader:
-    def __init__(self, base: str, experiment_id: str, changed: str):
+    def __init__(self, base: str, experiment_id: str):
         self.base = base.rstrip("/")
         self.experiment_id = experiment_id
-        self.changed = changed
 
     @classmethod
     def open(cls, uri: str, experiment: str) -> RestReader | None:
@@ -45,13 +57,16 @@ class RestReader:
         it on the first write) or the server cannot be read this way (then MLflow says why)."""
         if not is_server(uri):
             return None
+        looked_up = _looked_up.get((uri, experiment))
+        if looked_up is not None and time.monotonic() - looked_up[1] < LOOKED_UP_S:
+            return cls(uri, looked_up[0])  # the change check has just asked (`hyp compare`, a rebuild)
         try:
             found = experiment_state(uri, experiment)
         except (OSError, ValueError):
             return None
         if found is None:
             return None
-        return cls(uri, *found)
+        return cls(uri, found[0])
 
     # --- what MlflowTracker reads ----------------------------------------------------------------
     def runs(self, hypothesis_id: str | None = None, *, data: bool = True) -> list[RunRecord]:
@@ -94,9 +109,10 @@ class RestReader:
         if not root.startswith("mlflow-artifacts:"):
             raise LookupError(f"run {run_id}: artifacts at {root!r}")
         remote = urllib.parse.urlsplit(root).path.strip("/") + "/" + path.strip("/")
-        url = f"{self.base}/api/2.0/mlflow-artifacts/artifacts/{urllib.parse.quote(remote)}"
+        base, auth = _endpoint(self.base)
+        url = f"{base}/api/2.0/mlflow-artifacts/artifacts/{urllib.parse.quote(remote)}"
         try:
-            with _open(urllib.request.Request(url, headers=_headers())) as response:
+            with _open(urllib.request.Request(url, headers=auth)) as response:
                 body = response.read()
         except urllib.error.HTTPError as e:
             if e.code == 404:
@@ -136,6 +152,7 @@ def experiment_state(uri: str, experiment: str) -> tuple[str, str] | None:
     if exp.get("lifecycle_stage", "active") != "active" or "experiment_id" not in exp:
         return None
     tags = {t.get("key"): t.get("value", "") for t in exp.get("tags", [])}
+    _looked_up[(uri, experiment)] = (str(exp["experiment_id"]), time.monotonic())
     return str(exp["experiment_id"]), tags.get(CHANGED, "")
 
 
@@ -144,21 +161,38 @@ def server_fingerprint(uri: str, experiment: str) -> str | None:
     ever logged) when the experiment does not exist; None when the server cannot be asked."""
     try:
         found = experiment_state(uri, experiment)
+        if found is None:
+            return "-|no experiment"
+        newest = _newest_runs(uri, found[0])
     except (OSError, ValueError):
         return None
-    if found is None:
-        return "-|no experiment"
-    return f"server|{found[0]}|{found[1]}"
+    return f"server|{found[0]}|{found[1]}|{newest}"
+
+
+def _newest_runs(uri: str, experiment_id: str) -> str:
+    """What writes made outside hyp change without reading every run: the newest run by start time (one
+    added with plain MLflow; the newest deleted, or ended by hand) and the DELETED_SEEN newest deleted runs
+    (any run deleted in the UI or over REST, unless as many newer ones were deleted before it)."""
+    def newest(view: str, count: int) -> list[dict]:
+        body = {"experiment_ids": [experiment_id], "run_view_type": view, "max_results": count,
+                "order_by": ["attributes.start_time DESC"]}
+        return [r.get("info", {}) for r in _call(uri, "POST", "/api/2.0/mlflow/runs/search", body=body).get("runs", [])]
+
+    active = [f"{i.get('run_id')}:{i.get('status')}:{i.get('end_time')}" for i in newest("ACTIVE_ONLY", 1)]
+    deleted = [str(i.get("run_id")) for i in newest("DELETED_ONLY", DELETED_SEEN)]
+    digest = hashlib.sha256(",".join(deleted).encode()).hexdigest()[:16] if deleted else "-"
+    return f"{active[0] if active else '-'}|{digest}"
 
 
 # --- HTTP --------------------------------------------------------------------------------------
 def _call(base: str, method: str, path: str, *, query: dict | None = None, body: dict | None = None) -> dict:
     import urllib.request
 
+    base, auth = _endpoint(base)
     url = base.rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method,
-                                     headers={**_headers(), **({"Content-Type": "application/json"} if data else {})})
+                                     headers={**auth, **({"Content-Type": "application/json"} if data else {})})
     with _open(request) as response:
         return parse_json(response.read() or b"{}", url)  # a reply nested 1000 deep: BadInput, not a RecursionError
 
@@ -177,14 +211,33 @@ def _open(request):
     return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context)).open(request, timeout=TIMEOUT_S)
 
 
-def _headers() -> dict[str, str]:
-    """MLflow's client credentials (basic auth or a bearer token), from the variables MLflow reads."""
+def _endpoint(base: str) -> tuple[str, dict[str, str]]:
+    """The server's address without the `user:password@` a tracking URI may carry (urllib takes it for part
+    of the host name, and it must not reach an error message), and the credentials MLflow's client sends."""
+    parts = urllib.parse.urlsplit(base)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return base, _headers()
+    return urllib.parse.urlunsplit(parts._replace(netloc=host)), _headers(userinfo)
+
+
+def _headers(userinfo: str | None = None) -> dict[str, str]:
+    """MLflow's client credentials, as it sends them: MLFLOW_TRACKING_USERNAME and _PASSWORD; else the
+    URI's own user and password (requests, under MLflow, uses those when it is given none); else the bearer
+    token of MLFLOW_TRACKING_TOKEN (either basic one replaces its header)."""
     user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
     if user and password:
-        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+        return _basic(user, password)
+    if userinfo:
+        name, _, secret = userinfo.partition(":")
+        return _basic(urllib.parse.unquote(name), urllib.parse.unquote(secret))
     if token := os.environ.get("MLFLOW_TRACKING_TOKEN"):
         return {"Authorization": f"Bearer {token}"}
     return {}
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 def _quote(text: str) -> str:

@@ -55,7 +55,9 @@ def serve(lab, host: str, port: int, echo=print, ready_timeout: float = 180) -> 
     """
     uri = lab.tracking_uri
     if uri.startswith(("http://", "https://")):
-        echo(f"This lab tracks to the MLflow server at {uri}; its UI is there.")
+        from hyp.store.secrets import redact
+
+        echo(f"This lab tracks to the MLflow server at {redact(uri)}; its UI is there.")
         return 0
     if not 1 <= port <= 65535:
         raise BadInput(f"--port {port}: expected a port number between 1 and 65535")

@@ -120,6 +120,9 @@ def _trace(answer: dict, run_id: str, experiment_id: str, tags: dict[str, str], 
 
 
 def _assessments(answer: dict) -> list:
+    """One assessment per criterion from whoever gave the points that count, and beside it one from each
+    scorer whose points those overrode (`judge`, `rubric` on the answer): a hand-scored answer whose
+    text is known shows the person's, the judge's and the rubric's points side by side."""
     from mlflow.entities import AssessmentSource, AssessmentSourceType, Feedback
 
     sources = answer.get("sources") or {}
@@ -129,17 +132,23 @@ def _assessments(answer: dict) -> list:
         if answer.get(criterion) is None:
             continue
         who = sources.get(criterion) or answer.get("source") or "rubric"
-        if who == "judge":
-            source = AssessmentSource(AssessmentSourceType.LLM_JUDGE, answer.get("judge_model") or "judge")
-            default = "the LLM judge's score"
-        elif who == "hand":
-            source = AssessmentSource(AssessmentSourceType.HUMAN, answer.get("scorer") or "hand")
-            default = "scored by hand"
-        else:
-            source = AssessmentSource(AssessmentSourceType.CODE, RUBRIC)
-            default = rubric_rationale(criterion, answer)
-        out.append(Feedback(name=criterion, value=int(answer[criterion]), source=source,
-                            rationale=rationales.get(criterion) or default))
+        given = [(who, int(answer[criterion]), rationales.get(criterion))]
+        for other in ("judge", "rubric"):
+            value = (answer.get(other) or {}).get(criterion)
+            if other != who and isinstance(value, int):
+                why = (answer.get("judge_rationales") or {}).get(criterion) if other == "judge" else None
+                given.append((other, value, why))
+        for scorer, value, rationale in given:
+            if scorer == "judge":
+                source = AssessmentSource(AssessmentSourceType.LLM_JUDGE, answer.get("judge_model") or "judge")
+                default = "the LLM judge's score"
+            elif scorer == "hand":
+                source = AssessmentSource(AssessmentSourceType.HUMAN, answer.get("scorer") or "hand")
+                default = "scored by hand"
+            else:
+                source = AssessmentSource(AssessmentSourceType.CODE, RUBRIC)
+                default = rubric_rationale(criterion, {**answer, criterion: value})
+            out.append(Feedback(name=criterion, value=value, source=source, rationale=rationale or default))
     return out
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from hyp.errors import BadInput
 from hyp.hypotheses.schema import Hypothesis
+from hyp.store.base import process_start
 from hyp.store.secrets import redact
 from hyp.store.sqlite_reader import sqlite_path
 
@@ -228,14 +229,19 @@ def make_sampler(seed: int):
     return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
 
 
-def sampler_seed(hyp: Hypothesis, worker: int, url: str) -> int:
-    """Seeded, so one worker's sweep repeats exactly; distinct per worker, or workers that start
-    together would draw the same values. Machines sharing PostgreSQL each count from worker 0, so
-    there the host is part of the seed too."""
-    import socket
+def sampler_seed(hyp: Hypothesis, worker: int, url: str, lab_root: str) -> int:
+    """A lab's sweep on its own SQLite study is seeded, so it repeats exactly: from the hypothesis's
+    seed, the worker (workers that start together would otherwise draw the same values) and the lab
+    (two labs may name one SQLite file). A study on PostgreSQL is shared by workers of several labs and
+    machines, each counting from worker 0, and possibly in one folder name on two machines or two labs on
+    one: every worker process draws from a seed of its own there, or two of them propose the same
+    configurations. Nothing is lost: the trials of a shared study interleave as they finish, so no sweep
+    there could repeat anyway."""
+    if not url.startswith("sqlite"):
+        import secrets
 
-    host = "" if url.startswith("sqlite") else socket.gethostname()
-    digest = hashlib.sha256(f"{hyp.experiment.training.seed}:{worker}:{host}".encode()).digest()
+        return secrets.randbits(32)
+    digest = hashlib.sha256(f"{hyp.experiment.training.seed}:{worker}:{lab_root}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
 
@@ -245,6 +251,55 @@ def has_room(trials, target: int) -> bool:
     states = [t.state.name for t in trials]
     counted = sum(s in ("COMPLETE", "PRUNED", "RUNNING", "WAITING") for s in states)
     return "WAITING" in states or counted < target
+
+
+def fail_dead_trials(storage, study) -> None:
+    """Fail the RUNNING trials whose worker is dead and queue each again with the same values (up to
+    MAX_RETRIES times): those whose heartbeat went stale (a worker on any machine), and at once those
+    whose worker ran on this machine and is gone (a sweep killed with its workers, a machine restarted),
+    as their stale heartbeat would have it only after the grace period (minutes).
+
+    Before the study's room is counted, by `hyp sweep` and by each worker's claim: a trial cut short
+    holds its place until it is failed, so a study whose remaining trials were all cut short looked
+    full and was never finished. Under claim_lock: a retry just asked for carries its dead original's
+    owner until its worker records its own."""
+    from optuna.storages import fail_stale_trials
+
+    with quiet_optuna():
+        fail_stale_trials(study)
+        _fail_dead_local_trials(storage, study)
+
+
+def _fail_dead_local_trials(storage, study) -> None:
+    import copy
+    import socket
+
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    host = socket.gethostname()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner_host, _, pid = str(t.user_attrs.get("hyp.worker", "")).rpartition(":")
+        if owner_host != host or not pid.isdigit() or _alive(int(pid), t.user_attrs.get("hyp.worker_start")):
+            continue
+        try:
+            if not storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+                continue
+        except UpdateFinishedTrialError:
+            continue  # another worker got there first
+        retry = storage.get_heartbeat_stale_trial_callback()
+        if retry is not None:
+            retry(study, copy.deepcopy(storage.get_trial(t._trial_id)))
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, and not ours to judge
+    return not started or process_start(pid) == started
 
 
 @contextlib.contextmanager

@@ -21,7 +21,15 @@ from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
 from hyp.store.secrets import redact
 from hyp.sweeps.space import check_space, param_name
-from hyp.sweeps.study import has_room, make_pruner, open_storage, open_study, sweep_run_name
+from hyp.sweeps.study import (
+    claim_lock,
+    fail_dead_trials,
+    has_room,
+    make_pruner,
+    open_storage,
+    open_study,
+    sweep_run_name,
+)
 from hyp.sweeps.summary import SweepSummary, sweep_summary
 from hyp.sweeps.worker import WorkerSpec, no_mlflow_telemetry, run_worker
 
@@ -49,7 +57,12 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
     name = study or hid
     backend = open_storage(url)
     optuna_study = open_study(backend, name, hyp, pruner=make_pruner(hyp))
-    if not has_room(optuna_study.trials, target):
+    with claim_lock(backend, name):
+        # A trial whose worker died (this sweep killed before, a machine gone) is failed and queued
+        # again first: counted as RUNNING, it would make a study it was cut short in look full.
+        fail_dead_trials(backend, optuna_study)
+        room = has_room(optuna_study.get_trials(deepcopy=False), target)
+    if not room:
         echo(f"{hid}: study {name!r} already holds {target} trials; pass a larger --trials to add more")
         return sweep_summary(lab, hid, study=name, storage=url)
 

@@ -78,8 +78,7 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
     from hyp.progress import Ticker
     from hyp.store import open_tracker
 
-    # The worker's share of the cores (worker.cpu_share), for intra-op threads and OpenMP's alike.
-    torch.set_num_threads(max(1, spec.threads))
+    limit_threads(spec.threads)
     # tqdm's default lock is a multiprocessing semaphore, which a forked process exits without
     # releasing (the resource tracker then warns); one process needs only a thread lock.
     tqdm.tqdm.set_lock(threading.RLock())
@@ -111,6 +110,21 @@ def _train(conn, spec: TrialSpec) -> dict[str, float]:
                                      ticker=ticker, label=f"trial {spec.number}")
     tracker.log_metrics(spec.run_id, metrics)
     return {**data, **metrics}
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_threads(threads: int) -> None:
+    """The worker's share of the cores (worker.cpu_share), for torch's intra-op threads and OpenMP's alike,
+    and in the environment too: this process was forked from a server started without the variables, and
+    what reads them later (MKL on its first call, any process the trial starts) would take every core."""
+    import torch
+
+    threads = max(1, threads)
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    torch.set_num_threads(threads)
 
 
 def _out_of_memory(error: BaseException) -> bool:

@@ -41,6 +41,7 @@ from hyp.store.base import process_start
 from hyp.sweeps.space import sample, usable, with_values
 from hyp.sweeps.study import (
     claim_lock,
+    fail_dead_trials,
     has_room,
     heartbeat,
     intermediate_name,
@@ -99,8 +100,10 @@ class TrialOutcome:
 def no_mlflow_telemetry() -> None:
     """Before MLflow is imported. Its telemetry thread, on failing to reach its server, pops a
     variable from os.environ while the main thread may be iterating os.environ (hyp redacts
-    secret-named variables on every tracker write): a KeyError that stopped a benchmark sweep."""
+    secret-named variables on every tracker write): a KeyError that stopped a benchmark sweep. And no
+    "View run ... at: <tracking URI>" lines from MLflow at each trial's end: the URI may hold a password."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 def run_worker(spec: WorkerSpec, echo: Callable[[str], None]) -> list[TrialOutcome]:
@@ -118,7 +121,7 @@ class Worker:
         self.hyp = self.lab.load(spec.hid)
         self.storage = open_storage(spec.storage)
         self.study = open_study(self.storage, spec.study, self.hyp, pruner=make_pruner(self.hyp),
-                                sampler=make_sampler(sampler_seed(self.hyp, spec.index, spec.storage)))
+                                sampler=make_sampler(sampler_seed(self.hyp, spec.index, spec.storage, spec.lab_root)))
         self.tracker = open_tracker(self.lab)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.metric = intermediate_name(self.hyp)
@@ -128,12 +131,8 @@ class Worker:
 
     # --- the loop ------------------------------------------------------------------------------
     def run(self) -> list[TrialOutcome]:
-        from optuna.storages import fail_stale_trials
-
         outcomes, waiting_said = [], False
         while True:
-            with quiet_optuna():
-                fail_stale_trials(self.study)
             trial = self._claim()
             if trial is not None:
                 outcomes.append(self._run_trial(trial))
@@ -149,8 +148,7 @@ class Worker:
     def _claim(self):
         with claim_lock(self.storage, self.spec.study):
             # Under the lock: a retry just asked for carries its dead original's owner until it is set below.
-            with quiet_optuna():
-                self._fail_dead_local_trials()
+            fail_dead_trials(self.storage, self.study)
             if not has_room(self.study.get_trials(deepcopy=False), self.spec.trials):
                 return None
             with quiet_optuna():
@@ -161,29 +159,6 @@ class Worker:
             trial.set_user_attr("hyp.worker_start", process_start(os.getpid()))  # tells a recycled pid apart
             trial.set_user_attr("epochs_trained", 0)
         return trial
-
-    def _fail_dead_local_trials(self) -> None:
-        """A RUNNING trial whose worker ran on this machine and is dead (a sweep killed with its workers, a
-        machine restarted) is failed and queued again now, as its stale heartbeat would have it after the
-        grace period (minutes): a sweep started again finishes the trials cut short at once."""
-        import copy
-
-        from optuna.exceptions import UpdateFinishedTrialError
-        from optuna.trial import TrialState
-
-        host = socket.gethostname()
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            owner_host, _, pid = str(t.user_attrs.get("hyp.worker", "")).rpartition(":")
-            if owner_host != host or not pid.isdigit() or _alive(int(pid), t.user_attrs.get("hyp.worker_start")):
-                continue
-            try:
-                if not self.storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
-                    continue
-            except UpdateFinishedTrialError:
-                continue  # another worker got there first
-            retry = self.storage.get_heartbeat_stale_trial_callback()
-            if retry is not None:
-                retry(self.study, copy.deepcopy(self.storage.get_trial(t._trial_id)))
 
     def _running_elsewhere(self) -> int:
         from optuna.trial import TrialState
@@ -380,16 +355,6 @@ def _state(name: str):
 
 def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _alive(pid: int, started: str | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive, and not ours to judge
-    return not started or process_start(pid) == started
 
 
 def cpu_share(workers: int, cpus: int | None = None, environ=os.environ) -> int:
