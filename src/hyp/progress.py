@@ -38,7 +38,14 @@ class Ticker:
         self._thread: threading.Thread | None = None
 
     def begin(self, status: str) -> None:
+        """A new phase says so at once, then every `every` seconds: a phase shorter than that (an
+        evaluation on a fast machine) would otherwise pass without a word."""
         self._since, self.status = time.monotonic(), status
+        if self.emit is not None and self._thread is not None:
+            try:
+                self.emit(f"{status} · 0 s")
+            except Exception:
+                pass  # nowhere left to say it (a closed pipe): the work goes on regardless
 
     def update(self, status: str) -> None:
         self.status = status

@@ -36,7 +36,7 @@ def judged(tmp_path: Path, goal: float, results: list[list[int]]):
 
 
 def step(j, held=None) -> dict:
-    from hyp.reports.summary import recommend
+    from hyp.reports.next_step import recommend
 
     return recommend(j, held)
 

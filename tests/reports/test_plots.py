@@ -68,7 +68,7 @@ def test_a_between_goal_is_drawn_as_a_band(close):
 
 
 def test_held_out_loss_logged_by_epoch_before_issue_19_is_placed_at_its_epochs_share_of_the_steps():
-    from hyp.reports.report import _at_steps
+    from hyp.reports.logged import heldout_at_steps as _at_steps
 
     train = [(s, 1.0) for s in range(1, 61)]
     assert _at_steps([(1, 4.0), (2, 3.5), (3, 3.9)], [], train) == [(20, 4.0, 1), (40, 3.5, 2), (60, 3.9, 3)]

@@ -36,6 +36,8 @@ from hyp.reports.evidence import (
     untrusted,
     who_scored,
 )
+from hyp.reports.logged import heldout_at_steps, latest_sweep
+from hyp.reports.next_step import recommend
 from hyp.reports.plots import check_plot_places
 from hyp.reports.summary import (
     by_epoch,
@@ -46,7 +48,6 @@ from hyp.reports.summary import (
     moves,
     moves_text,
     plain_text,
-    recommend,
     scored_by,
 )
 from hyp.results.judged import Judged, judge
@@ -113,7 +114,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     loss = {name: [tuple(p) for p in points] for name, points in cache["loss"].items()}
     epochs = {name: [tuple(p) for p in points] for name, points in cache.get("epochs", {}).items()}
     # The held-out loss by epoch for the text, and at its logged step for the plot, on the train loss's axis.
-    by_step = {name: _at_steps([tuple(p) for p in points], epochs.get(name, []), loss.get(name, []))
+    by_step = {name: heldout_at_steps([tuple(p) for p in points], epochs.get(name, []), loss.get(name, []))
                for name, points in cache.get("eval_loss", {}).items()}
     eval_loss = {name: by_epoch([tuple(p) for p in points], epochs.get(name, []))
                  for name, points in cache.get("eval_loss", {}).items()}
@@ -124,7 +125,7 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     for other, relation in lineage_ids:
         if other in hyps:
             lineage.append((relation, judge(lab, hyps[other], results.get(other))))
-    sweep = _sweep(hyp, list(runs.values()))
+    sweep = latest_sweep(hyp, list(runs.values()))
     output = Path(output) if output else lab.reports_dir / f"{hid}.md"
     sweep_plots = []
     if sweep:
@@ -177,20 +178,6 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     return output
 
 
-def _at_steps(points: list[tuple], epochs: list[tuple], train: list[tuple]) -> list[tuple[int, float, int]]:
-    """The held-out loss as (step, loss, epoch) on the train loss's step axis. Since issue 19 it is logged at
-    the last step of its epoch with `epoch` beside it; before that it was logged by epoch (step = epoch),
-    which is placed at the epoch's share of the training steps."""
-    if epochs:
-        at = dict(epochs)
-        return [(step, value, int(at[step])) for step, value in points if step in at]
-    last_epoch = max((step for step, _ in points), default=0)
-    last_step = max((step for step, _ in train), default=0)
-    if not last_epoch or not last_step:
-        return [(step, value, step) for step, value in points]
-    return [(round(e * last_step / last_epoch), value, e) for e, value in points]
-
-
 class NotLogged(Exception):
     """The report was written, but the store refused it as an artifact of its run. Raised last, after
     everything else was written, so the caller can say so and still succeed."""
@@ -231,41 +218,6 @@ def _fetch_sweep_plots(tracker, run_id: str, folder: Path) -> list[str]:
 def _read_cache(path: Path, store: str) -> dict:
     data = read_cache(path)  # {} when absent or damaged (`null`, `[]`)
     return data if data.get("version") == CACHE_VERSION and data.get("store") == store else {}
-
-
-def _sweep(hyp, runs) -> dict | None:
-    """The latest study swept for this hypothesis, as `hyp sweep` logged it: the sweep run that summarised
-    it last carries the trial counts, trial-epochs and best trial (of the whole study); the trial runs
-    under every sweep run of that study (several labs or machines may sweep one study, each under a
-    sweep run of its own) give the history of the objective. Every lab reading the store shows the same."""
-    sweeps = [r for r in runs if r.kind == "sweep" and r.parent_run_id is None]
-    if not sweeps:
-        return None
-    study = max(sweeps, key=lambda r: r.start_time).tags.get("hyp.study")
-    of_study = [r for r in sweeps if r.tags.get("hyp.study") == study]
-    sweep = max(of_study, key=lambda r: (any(k.startswith("trials.") for k in r.metrics), r.end_time or 0,
-                                         r.start_time, r.run_id))
-    parents = {r.run_id for r in of_study}
-    registered = f"{hyp.sweep.objective.direction} {hyp.sweep.objective.metric}" if hyp.sweep else "maximize score"
-    direction, metric = sweep.params.get("sweep.objective", registered).split(" ", 1)
-    trials = sorted((r for r in runs if r.parent_run_id in parents),
-                    key=lambda r: (int(r.tags.get("hyp.trial", "0")), r.start_time))
-    states = {k.removeprefix("trials."): int(v) for k, v in sweep.metrics.items() if k.startswith("trials.") and v}
-    if not states:  # a sweep stopped before it summarised itself: count its trial runs
-        for t in trials:
-            states[t.status.lower()] = states.get(t.status.lower(), 0) + 1
-    best = None
-    if "hyp.best_trial" in sweep.tags:
-        value = sweep.metrics.get(metric, sweep.metrics.get(f"best.{metric}"))  # `best.` before issue 19
-        best = {"trial": sweep.tags["hyp.best_trial"], "value": value,
-                "params": json_or(sweep.tags.get("hyp.best_params"), {})}
-    return {
-        "run_id": sweep.run_id, "metric": metric, "direction": direction, "trials": len(trials), "states": states,
-        "best": best, "epochs": {k.removeprefix("trial_epochs."): v for k, v in sweep.metrics.items()
-                                 if k.startswith("trial_epochs.")},
-        "history": [(int(t.tags.get("hyp.trial", i)), t.metrics[metric]) for i, t in enumerate(trials)
-                    if metric in t.metrics],
-    }
 
 
 def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, sweep,
