@@ -263,10 +263,16 @@ def _rubric_terms(suite: EvalSuite) -> list[tuple[str, frozenset[str]]]:
 def _term_tokens(text: str, spans: list[tuple[str, int, int]], terms: list[tuple[str, frozenset[str]]]
                  ) -> dict[int, tuple[int, frozenset[str]]]:
     """Token index -> (the term occurrence it belongs to, by its first token; the term's groups)."""
+    import bisect
+
     covered: dict[int, tuple[int, frozenset[str]]] = {}
+    starts, ends = [a for _, a, _ in spans], [b for _, _, b in spans]
     for term, groups in terms:
         for m in find_phrase(text, term):
-            inside = [i for i, (_, a, b) in enumerate(spans) if a < m.end() and b > m.start()]
+            # Spans are in order and do not overlap: those inside the match, found by bisection (a long
+            # answer holds thousands of spans and of matches).
+            first, last = bisect.bisect_right(ends, m.start()), bisect.bisect_left(starts, m.end())
+            inside = list(range(first, last))
             if not inside:
                 continue
             owner = covered.get(inside[0], (inside[0], frozenset()))[0]

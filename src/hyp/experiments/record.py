@@ -78,7 +78,12 @@ def read_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = fr
                 scorers: Scorers | None = None, warn=None) -> tuple[list[AnswerScore], Scored | None]:
     """`parse_scores` with everything the automatic scorers said of the answers (their text, each
     scorer's points, flags), one for one with the hand scores."""
-    rows = list(csv.reader(_read_text(path).splitlines()))
+    reader = csv.reader(_read_text(path).splitlines())
+    try:
+        rows = list(reader)
+    except csv.Error as e:  # a field over csv's 131,072 characters, a NUL byte
+        raise BadInput(f"{path}:{reader.line_num}: not a CSV row hyp can read ({e}); an answer is scored up to "
+                       f"{MAX_RESPONSE_CHARS:,} characters") from None
     if not rows:
         raise BadInput(f"{path}:1: empty file (expected columns {','.join(SCORE_COLUMNS)})")
     header = [h.strip().lower() for h in rows[0]]
@@ -107,6 +112,9 @@ def read_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = fr
             points.append(int(cell))
         manual.append(manual_score(qid, *points))
         if "response" in col:
+            if len(row[col["response"]]) > MAX_RESPONSE_CHARS:
+                raise BadInput(f"{path}:{lineno}: response: {len(row[col['response']]):,} characters; an answer is "
+                               f"scored up to {MAX_RESPONSE_CHARS:,}")
             responses.append((question, row[col["response"]], False))
     if not manual:
         raise BadInput(f"{path}: no scored answers")
@@ -116,6 +124,11 @@ def read_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = fr
     for warning in scored.warnings:
         (warn or _stderr)(warning)
     return manual, scored
+
+
+# An answer to one question, as a model writes it, is a few hundred words; the coherence checks read every
+# word of it (about 1 s per 400,000 characters), so a file of megabyte "answers" would hold a command for minutes.
+MAX_RESPONSE_CHARS = 100_000
 
 
 def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
@@ -140,6 +153,9 @@ def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] 
         question = suite.question(item["question"])
         if question is None:
             raise BadInput(f"{path}: [{i}].question: {item['question']!r} is not in suite {suite.name!r}")
+        if len(item["response"]) > MAX_RESPONSE_CHARS:
+            raise BadInput(f"{path}: [{i}].response: {len(item['response']):,} characters; an answer is scored up "
+                           f"to {MAX_RESPONSE_CHARS:,} (a model's reply is far shorter)")
         seen.setdefault(question.id, []).append(i)
         if len(seen[question.id]) > samples:
             first = seen[question.id][0]
