@@ -387,3 +387,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+def keep_screenshots(shots: list[Path], prefix: str = "") -> None:
+    """The browser tests' screenshots, kept where a person can look at them after the run:
+    $HYP_SCREENSHOT_DIR, else screenshots/ at the repository's root (ignored by git)."""
+    folder = Path(os.environ.get("HYP_SCREENSHOT_DIR") or SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    for shot in shots:
+        shutil.copyfile(shot, folder / f"{prefix}{shot.name}")

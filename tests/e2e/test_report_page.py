@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import need, run_hyp
+from conftest import keep_screenshots, need, run_hyp
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -109,10 +108,7 @@ def test_the_rendered_report_shows_verdict_summary_answers_and_its_plots(reporte
     verdict = run_hyp("verdict", "H003", "--json", lab=reported_lab).json["verdict"]
     shot = tmp_path / "report-H003.png"
     facts = look(reported_lab, shot)
-    if os.environ.get("HYP_SCREENSHOT_DIR"):
-        keep = Path(os.environ["HYP_SCREENSHOT_DIR"])
-        keep.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, keep / shot.name)
+    keep_screenshots([shot])
 
     assert verdict == "REJECTED", verdict  # these answers miss the goal clearly; the page must say so
     assert "H003" in facts["h1"]

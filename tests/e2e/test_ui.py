@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import H003_YAML, hypothesis_text, make_lab, need, run_hyp
+from conftest import H003_YAML, hypothesis_text, keep_screenshots, make_lab, need, run_hyp
 
 CHROMIUM = "/usr/bin/chromium"
 SCORES = {"H002": "8.2", "H003": "4.531", "H004": "9.3"}  # H003: hand-scored 29 of 64, as the UI rounds it
@@ -227,6 +227,7 @@ def test_h002_h003_h004_compare_in_a_real_browser(server, tmp_path):
     assert scores and dict(zip(names.groups(), scores, strict=True)) == SCORES
     assert re.search(r"training\.epochs\s+6\s+6\s+6", details)  # params side by side too
     assert shot.stat().st_size > 10_000
+    keep_screenshots([shot], "runs-")
 
 
 # Answers of H004's run as `hyp run` traces them: the rubric's points, one judged, one given by hand.
@@ -293,11 +294,7 @@ def test_a_runs_answers_and_their_scores_read_in_a_real_browser(lab, server, tmp
             page.screenshot(path=str(shots[1]))
         finally:
             browser.close()
-    if os.environ.get("HYP_SCREENSHOT_DIR"):
-        keep = Path(os.environ["HYP_SCREENSHOT_DIR"])
-        keep.mkdir(parents=True, exist_ok=True)
-        for shot in shots:
-            shutil.copyfile(shot, keep / f"traces-{shot.name}")
+    keep_screenshots(shots, "traces-")
 
     for given in TRACED:
         row = listed[given["question"]]
@@ -310,15 +307,6 @@ def test_a_runs_answers_and_their_scores_read_in_a_real_browser(lab, server, tmp
                      "hyp rubric", "2/2: no agent-like phrase", "2/2: 2 persona markers", "2/2: ended on its own"):
         assert expected in opened, opened
     assert all(shot.stat().st_size > 10_000 for shot in shots)
-
-
-def keep(shots: list[Path], prefix: str = "") -> None:
-    """Screenshots also go to $HYP_SCREENSHOT_DIR when it is set (they are in the test's tmp dir anyway)."""
-    if os.environ.get("HYP_SCREENSHOT_DIR"):
-        folder = Path(os.environ["HYP_SCREENSHOT_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        for shot in shots:
-            shutil.copyfile(shot, folder / f"{prefix}{shot.name}")
 
 
 @pytest.mark.browser
@@ -373,7 +361,7 @@ def test_the_trained_run_opens_with_its_score_verdict_and_loss_chart(lab, server
             then = page.inner_text("body")[:300]
         finally:
             browser.close()
-    keep(shots)
+    keep_screenshots(shots)
     assert any('picks "Model training"' in line for line in server.lines)
     assert "Evaluations" in opened_as and "Evaluations" not in then and "Runs" in then
 

@@ -5,16 +5,14 @@ Chromium (HYP_REQUIRE_SERVICES=1): without a browser it fails there instead of p
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from test_sweep import dashboard_study, demo_lab, optuna_dashboard, storage, sweep
 
-from conftest import need
+from conftest import keep_screenshots, need
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -48,11 +46,7 @@ def test_the_dashboard_page_crowns_the_best_trial_names_the_objective_and_no_min
                 page.screenshot(path=str(shots[-1]), full_page=True)
         finally:
             browser.close()
-    if os.environ.get("HYP_SCREENSHOT_DIR"):
-        keep = Path(os.environ["HYP_SCREENSHOT_DIR"])
-        keep.mkdir(parents=True, exist_ok=True)
-        for shot in shots:
-            shutil.copyfile(shot, keep / shot.name)
+    keep_screenshots(shots)
 
     assert f"Best Trial (number={best.number})" in pages["H005"]
     for text in pages.values():
