@@ -1,8 +1,8 @@
 """The README's first hour (issue 20): its Quickstart commands, run in order in a fresh persona lab as a
 newcomer types them, and every `hyp` command it shows parsed against the real CLI.
 
-Only what cannot run in a test is replaced: `hyp run` (training) by recorded answers, and the
-interactive `hyp ui` and `hyp score`, which are parsed but not started.
+The fast walk replaces `hyp run` (training) by recorded answers; the slow one (CI runs it) trains as
+the README says. The interactive `hyp ui` and `hyp score` are parsed but not started.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 import click
+import pytest
 
 from conftest import H003_CSV, mlflow_runs, run_hyp
 
@@ -104,8 +105,9 @@ def scores_file(path: Path, comment: str) -> None:
     path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
-def walk(markdown: str, root: Path, monkeypatch) -> list[str]:
-    """Run the Quickstart's lines in order from `root`, as a newcomer would; returns what ran."""
+def walk(markdown: str, root: Path, monkeypatch, *, train: bool = False) -> list[str]:
+    """Run the Quickstart's lines in order from `root`, as a newcomer would; returns what ran. `train`:
+    `hyp run` trains for real, as it does for the newcomer."""
     ran = []
     cwd = root
     monkeypatch.chdir(cwd)
@@ -126,7 +128,7 @@ def walk(markdown: str, root: Path, monkeypatch) -> list[str]:
         name = argv[1]
         if name in ("ui", "score"):
             continue  # interactive (a server, a terminal session): parsed above, not started
-        if name == "run":
+        if name == "run" and not train:
             # Training is what a test cannot afford here: the run's answers are recorded instead
             # (scored by the same rubric), then the report `hyp run` writes when it ends.
             answers_file(cwd / "run-answers.json", RUN_ANSWERS, '[{"question": "Q1", "response": "..."}]')
@@ -172,6 +174,19 @@ def test_the_quickstart_runs_in_order_in_a_fresh_persona_lab(tmp_path, monkeypat
         assert mlflow_runs(lab, hid), hid
     assert (lab / "hypotheses" / "H005.yaml").is_file()
     assert "Verdict:" in (lab / "reports" / "H004.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_quickstart_trains_as_it_says_in_a_fresh_persona_lab(tmp_path, monkeypatch):
+    """Issue 20: the README walked in order with nothing replaced but the interactive commands: `hyp run H004`
+    trains builtin:tiny, evaluates, judges and writes the report the next line cats."""
+    ran = walk(README.read_text(encoding="utf-8"), tmp_path, monkeypatch, train=True)
+    lab = tmp_path / "mylab"
+    assert "hyp run H004" in ran and "cat reports/H004.md" in ran, ran
+    kinds = {r.data.tags["hyp.kind"] for r in mlflow_runs(lab, "H004")}
+    assert {"run", "replicate"} <= kinds, kinds  # trained: a run and its replicate, not a record
+    report = (lab / "reports" / "H004.md").read_text(encoding="utf-8")
+    assert "Verdict:" in report and "## Next steps" in report and "held-out" in report.lower()
 
 
 def test_every_hyp_command_the_readme_shows_exists_with_its_flags():
