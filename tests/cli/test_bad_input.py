@@ -33,6 +33,7 @@ def snapshot(lab: Path) -> dict[str, str]:
 FIFO = "<a named pipe nobody writes to>"  # reading one would wait forever
 DEVICE = "<a character device, like /dev/null>"  # never the real one: a regression would replace it
 DANGLING = "<a symbolic link to a file that does not exist>"
+FOLDER = "<an empty folder>"
 
 
 def write(lab: Path, rel: str, content: str | bytes) -> None:
@@ -41,6 +42,8 @@ def write(lab: Path, rel: str, content: str | bytes) -> None:
     if content is FIFO:
         path.unlink(missing_ok=True)
         os.mkfifo(path)
+    elif content is FOLDER:
+        path.mkdir()
     elif content is DANGLING:
         path.symlink_to(path.parent / "nowhere" / "x.md")
     elif content is DEVICE:
@@ -177,6 +180,70 @@ AUDIT = [
      ["list"], "hyp.toml: nested too deep"),
 ]
 
+# Issue 17, a second audit: a stalled lab, a FAILED run from an empty model folder, messages that blamed the
+# wrong line or said "no such hypothesis" for a file that is there.
+NUMBERS = "id: H003\nbig: [" + ",".join(["1"] * 2_000_000) + "]\n"  # 4 MB of flow list: 95 s to parse
+MANY = "id: H003\nbig: [" + ", ".join(["1"] * 300_000) + "]\n"  # 0.9 MB: under the size cap, over the value cap
+ON_MODEL = 'model: {name: "builtin:tiny"}'
+
+
+def local_model(name: str) -> str:
+    return H003_YAML.replace(ON_MODEL, f"model: {{name: {name}}}")
+
+
+AUDIT_2 = [
+    ("hypothesis: 4 MB of numbers", {"hypotheses/H003.yaml": NUMBERS}, ["show", "H003"],
+     "hypotheses/H003.yaml: is 4.0 MB, more than the 1 MB a hypothesis or suite file may be"),
+    ("hypothesis: one 5 MB string", {"hypotheses/H003.yaml": "id: H003\ntitle: " + "a" * 5_000_000 + "\n"},
+     ["validate"], "H003.yaml: is 5.0 MB, more than the 1 MB"),
+    ("hypothesis: 300,000 values in 0.9 MB", {"hypotheses/H003.yaml": MANY}, ["verdict", "H003"],
+     "H003.yaml:2: document: too large (more than 50,000 values)"),
+    ("suite: 2 MB", {"evals/personality.yaml": SUITE_YAML + "# " + "x" * 2_000_000 + "\n"}, ["validate"],
+     "evals/personality.yaml: is 2.0 MB, more than the 1 MB"),
+    ("model: an empty local folder", {"models/empty": FOLDER, "hypotheses/H003.yaml": local_model("models/empty")},
+     ["run", "H003"], "H003.yaml:15: experiment.model.name: 'models/empty': no config.json in this directory"),
+    ("model: an empty local folder, validate", {"models/empty": FOLDER,
+                                                "hypotheses/H003.yaml": local_model("models/empty")},
+     ["validate"], "H003.yaml:15: experiment.model.name: 'models/empty': no config.json"),
+    ("model: config.json not JSON", {"models/m/config.json": "{oops", "hypotheses/H003.yaml": local_model("models/m")},
+     ["run", "H003"], "H003.yaml:15: experiment.model.name: models/m/config.json:1: not JSON"),
+    ("model: config.json a list", {"models/m/config.json": "[]", "hypotheses/H003.yaml": local_model("models/m")},
+     ["run", "H003", "--dry-run"], "models/m/config.json: not a model config (expected a JSON object)"),
+    ("model: no tokenizer", {"models/m/config.json": '{"model_type": "llama"}', "models/m/model.safetensors": "x",
+                             "hypotheses/H003.yaml": local_model("models/m")},
+     ["validate"], "H003.yaml:15: experiment.model.name: 'models/m': no tokenizer in this directory"),
+    ("model: no tokenizer, run", {"models/m/config.json": '{"model_type": "llama"}', "models/m/model.safetensors": "x",
+                                  "hypotheses/H003.yaml": local_model("models/m")},
+     ["run", "H003"], "model: 'models/m': no tokenizer in this directory"),
+    ("model: no weights", {"models/m/config.json": '{"model_type": "llama"}', "models/m/tokenizer.json": "{}",
+                           "hypotheses/H003.yaml": local_model("models/m")},
+     ["run", "H003"], "'models/m': no weights in this directory"),
+    ("--set: an empty local folder", {"models/empty": FOLDER}, ["run", "H003", "--set", "model.name=./models/empty"],
+     "'./models/empty': no config.json in this directory"),
+    # report -o into another lab found above the target (here one inside this lab's folder), or a folder
+    ("report -o: another lab's hypothesis", {"other/hyp.toml": HYP_TOML, "other/hypotheses/H009.yaml": "id: H009\n"},
+     ["report", "H003", "-o", "{lab}/other/hypotheses/H009.yaml"], "is one of the files of the lab at"),
+    ("report -o: a new file in another lab's state", {"other/hyp.toml": HYP_TOML},
+     ["report", "H003", "-o", "{lab}/other/.hyp/x.md"], "other/.hyp/x.md: is one of the files of the lab at"),
+    ("report -o: another lab's settings", {"other/hyp.toml": HYP_TOML},
+     ["report", "H003", "-o", "{lab}/other/hyp.toml"], "is one of the files of the lab at"),
+    ("report -o: a path ending in a slash", {}, ["report", "H003", "-o", "{lab}/out/"],
+     "out/: names a folder; give the report's file name"),
+    # a hypothesis file that is there but is no file: named as `validate` names it, not "no such hypothesis"
+    ("show: the hypothesis file is a FIFO", {"hypotheses/H009.yaml": FIFO}, ["show", "H009"],
+     "hypotheses/H009.yaml: is a named pipe"),
+    ("verdict: the hypothesis file is a folder", {"hypotheses/H009.yaml/x": "x"}, ["verdict", "H009"],
+     "hypotheses/H009.yaml: is a directory"),
+    ("show: the hypothesis file is a device", {"hypotheses/H009.yaml": DEVICE}, ["show", "H009"],
+     "hypotheses/H009.yaml: is a device"),
+    ("on_failure: a change without its experiment. prefix", {"hypotheses/H003.yaml": H003_YAML.replace(
+        "experiment.training.epochs: 4", "training.epochs: 4")}, ["validate"],
+     "H003.yaml:39: on_failure[0].changes.training.epochs: unknown key (did you mean 'experiment.training.epochs'?)"),
+    ("suite: a question id given twice, at its line",
+     {"evals/personality.yaml": SUITE_YAML.replace("id: Q2,", "id: Q1,")}, ["validate"],
+     "personality.yaml:7: questions[1].id: question id 'Q1' appears twice (first at questions[0])"),
+]
+
 # (what is broken, files to write, command, what the one line must name)
 CASES = [
     ("data: not JSON", {"data/curated.json": "[{oops"}, ["data", "H003"], "curated.json"),
@@ -224,6 +291,7 @@ CASES = [
     ("hyp.toml: not TOML", {"hyp.toml": "[lab\n"}, ["list"], "hyp.toml"),
     *ISSUE_17,
     *AUDIT,
+    *AUDIT_2,
 ]
 
 
@@ -291,6 +359,21 @@ def test_a_lab_with_a_hypothesis_nested_1000_deep_still_lists_the_others(tmp_pat
     assert result.code == 0, result.err
     assert [row["id"] for row in result.json] == ["H003"]
     assert "H009.yaml" in result.err and "nested more than" in result.err
+
+
+def test_a_huge_hypothesis_file_is_named_and_the_others_listed_at_once(tmp_path):
+    """Issue 17, audit: a 4 MB flow list of numbers made `hyp list` take 95 s; one file must not stall the lab."""
+    import time
+
+    lab = make_lab(tmp_path / "lab", {"H003": H003_YAML, "H009": NUMBERS.replace("H003", "H009"),
+                                      "H010": MANY.replace("H003", "H010")})
+    started = time.perf_counter()
+    result = run_hyp("list", "--json", lab=lab)
+    assert time.perf_counter() - started < 30  # 95 s and more before; ~2 s here, most of it for H010
+    assert result.code == 0, result.err
+    assert [row["id"] for row in result.json] == ["H003"]
+    assert "H009.yaml: is 4.0 MB, more than the 1 MB" in result.err
+    assert "H010.yaml:2: document: too large (more than 50,000 values)" in result.err
 
 
 # Before the fix these hung (a FIFO nobody writes to) or read without end (/dev/zero): each runs in a

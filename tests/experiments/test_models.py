@@ -93,3 +93,40 @@ def test_a_cached_hub_model_loads_from_the_cache_when_the_hub_cannot_be_reached(
     assert proc.stdout.split() == ["LlamaForCausalLM", "True"]
     # Not a minute or more of retries against the unreachable hub (huggingface_hub logs each one).
     assert "Retrying" not in proc.stderr and time.perf_counter() - started < 60
+
+
+@pytest.mark.parametrize("files, names", [
+    ({}, "no config.json in this directory"),
+    ({"config.json": "{oops"}, "config.json:1: not JSON"),
+    ({"config.json": '{"model_type": "llama"}', "model.safetensors": "x"}, "no tokenizer in this directory"),
+    ({"config.json": '{"model_type": "llama"}', "tokenizer.json": "{}"}, "no weights in this directory"),
+])
+def test_a_local_model_folder_without_config_tokenizer_or_weights_is_refused_up_front(tmp_path, files, names):
+    """Issue 17, audit: an empty folder passed `validate`, then `hyp run` failed minutes in with "internal
+    error: ValueError: Couldn't instantiate the backend tokenizer" and a FAILED run."""
+    from hyp.experiments.models import check_model
+
+    folder = tmp_path / "models" / "m"
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    for attempt in (lambda: check_model("models/m", "none", tmp_path),
+                    lambda: load_model_and_tokenizer(str(folder), tmp_path / "cache")):
+        with pytest.raises(BadInput, match=names):
+            attempt()
+
+
+def test_a_model_transformers_cannot_load_is_one_line_of_bad_input(tmp_path):
+    """What passes the up-front check but transformers refuses (a tokenizer.json that is not JSON, weights
+    that are not safetensors) is BadInput naming the model, on one line: never "internal error"."""
+    import shutil
+
+    from hyp.builtin_tiny.build import ensure_built
+
+    for broken in ("tokenizer.json", "model.safetensors"):
+        folder = tmp_path / broken
+        shutil.copytree(ensure_built(tmp_path / "cache"), folder)
+        (folder / broken).write_text("garbage")
+        with pytest.raises(BadInput) as caught:
+            load_model_and_tokenizer(str(folder), tmp_path / "cache")
+        assert str(folder) in caught.value.message and "\n" not in caught.value.message

@@ -208,3 +208,61 @@ def test_init_files_get_the_mode_of_any_new_file(tmp_path):
         assert len(files) > 10
         assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}
         assert {stat.S_IMODE(p.stat().st_mode) for p in lab.rglob("*") if p.is_dir()} == {0o777 & ~umask}
+
+
+@pytest.fixture
+def nothing_written(monkeypatch):
+    """A regression must not create a lab in / or /etc while the test looks: every write fails loudly."""
+    from pathlib import Path
+
+    from hyp.hypotheses import scaffold
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"hyp init wrote {args[:2]}")
+
+    monkeypatch.setattr(scaffold, "write_atomic", refuse)
+    monkeypatch.setattr(Path, "mkdir", refuse)
+
+
+@pytest.mark.parametrize("path, names", [
+    ("/", "/: is the file system's root"),
+    ("/etc", "/etc: is a system folder"),
+    ("/etc/hyp-lab", "/etc/hyp-lab: is a system folder"),
+    ("/usr/local/lab", "is a system folder"),
+    ("/var/lib/lab", "is a system folder"),
+    ("/boot", "is a system folder"),
+    ("/lib64/lab", "is a system folder"),
+    ("/home", "/home: is a folder many folders share"),
+    ("/tmp", "/tmp: is a folder many folders share"),
+    ("/mnt", "is a folder many folders share"),
+    ("/root", "/root: is a home folder itself"),
+    ("/home/ada", "/home/ada: is a home folder itself"),
+])
+def test_init_refuses_the_root_system_folders_and_homes(nothing_written, path, names):
+    """Issue 17, audit: `hyp init /` as root created /hyp.toml, /data, /evals ...; only /proc, /sys and /dev
+    were refused. A lab in / or a home folder would also be found by `hyp` from every folder below it."""
+    r = run_hyp("init", path)
+    assert r.code == 2 and len(r.err_lines) == 1, r.err
+    assert names in r.err and "make the lab in a folder of its own" in r.err
+
+
+@pytest.mark.parametrize("path", ["/srv/lab", "/opt/lab", "/mnt/data/lab", "/home/ada/labs/x", "/root/lab",
+                                  "/var/tmp/lab", "/tmp/x/lab", "/work/lab"])
+def test_a_folder_of_ones_own_may_hold_a_lab(path):
+    from pathlib import Path
+
+    from hyp.hypotheses.scaffold import lab_root_problem
+
+    assert lab_root_problem(Path(path)) is None
+
+
+def test_a_home_folder_under_var_holds_labs_but_is_none_itself(monkeypatch):
+    """A CI user's home may be /var/lib/jenkins: its own folders are the user's, the home itself is not a lab."""
+    from pathlib import Path
+
+    from hyp.hypotheses.scaffold import lab_root_problem
+
+    monkeypatch.setenv("HOME", "/var/lib/jenkins")
+    assert lab_root_problem(Path("/var/lib/jenkins/workspace/lab")) is None
+    assert lab_root_problem(Path("/var/lib/jenkins")) == "is a home folder itself"
+    assert lab_root_problem(Path("/var/lib/other/lab")) == "is a system folder"

@@ -463,6 +463,26 @@ def test_the_dataset_section_says_how_many_duplicates_were_removed(tmp_path, bla
     assert row(dataset, "Held out")[1] == "12"
 
 
+def test_the_dataset_section_says_when_the_synthetic_file_ran_short(tmp_path, blank_store):
+    """Issue 19, item 7: a ratio above what the synthetic file holds trains on the same data as a smaller one."""
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    log_trained(lab, metrics={"dataset.size": 147, "dataset.curated": 100, "dataset.synthetic": 47,
+                              "dataset.synthetic_requested": 100, "dataset.synthetic_ratio_achieved": 0.3197})
+
+    dataset = section(report(lab, "H003"), "Dataset composition")
+
+    assert ("The synthetic file ran short: the ratio asked for 100 synthetic conversations and 47 were usable, so the "
+            "mix is 32% synthetic; any larger ratio trains on this same data.") in dataset
+
+
+def test_a_synthetic_file_long_enough_says_nothing_of_it(tmp_path, blank_store):
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    log_trained(lab, metrics={"dataset.size": 149, "dataset.curated": 100, "dataset.synthetic": 49,
+                              "dataset.synthetic_requested": 49, "dataset.synthetic_ratio_achieved": 0.3289})
+
+    assert "ran short" not in section(report(lab, "H003"), "Dataset composition")
+
+
 def test_the_overfitting_warning_says_when_it_contradicts_the_rationale(tmp_path, blank_store):
     hyp = H003_YAML.replace('training.epochs: "slightly more training for synthetic data"',
                             'training.epochs: "fewer epochs on a smaller set, to avoid memorizing it"')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hyp.builtin_tiny.build import NAME as BUILTIN_TINY  # the name users write stays importable from here
 from hyp.errors import BadInput
-from hyp.hypotheses.lab import model_directory
+from hyp.hypotheses.lab import model_directory, model_problem
 
 QUANTIZATIONS = ("none", "4bit")
 # NF4 and 8-bit AdamW on the CPU arrived in 0.50 (0.45 has no CPU 4-bit; 0.47-0.49 fail in the 8-bit
@@ -50,12 +50,15 @@ def is_hub_id(name: str, root: Path | None = None) -> bool:
 
 def check_model(name: str, quantization: str, root: Path) -> None:
     """Everything about the model that can be wrong, checked before any work and within seconds: a
-    bitsandbytes for 4bit, a local directory that is there, a hub id the hub or the cache has."""
+    bitsandbytes for 4bit, a local directory with a config, a tokenizer and weights (an empty folder failed
+    minutes into a run, leaving a FAILED run), a hub id the hub or the cache has."""
     require_bitsandbytes(quantization)
     if is_hub_id(name, root):
         check_hub_model(name)
     elif name != BUILTIN_TINY:
-        resolve_model_dir(name, root, root)
+        problem = model_problem(name, Path(root), complete=True)
+        if problem:
+            raise BadInput(f"model: {problem}")
 
 
 def require_bitsandbytes(quantization: str) -> None:
@@ -157,6 +160,13 @@ def build_quantization_config(quantization: str):
     )
 
 
+def load_error(error: BaseException) -> str:
+    """transformers' reason, on one line and short enough to read (its messages run to paragraphs)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "none"):
     """(model, tokenizer) for `name`, on CUDA when there is one, float32 on the CPU; under 4bit the
     linear layers are NF4 on either device."""
@@ -164,6 +174,8 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
         raise BadInput(f"quantization: {quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
     require_bitsandbytes(quantization)
     path = resolve_model_dir(name, cache_dir)
+    if name != BUILTIN_TINY and (problem := model_problem(name, Path.cwd(), complete=True)):
+        raise BadInput(f"model: {problem}")  # before torch and transformers are imported
     if is_hub_id(name) and check_hub_model(name):
         # The cached snapshot's directory: transformers given the hub id would still ask the hub for
         # an adapter config even with local_files_only, and retry for half a minute.
@@ -190,11 +202,17 @@ def load_model_and_tokenizer(name: str, cache_dir: Path, quantization: str = "no
     if name == BUILTIN_TINY:
         # At width 128 plain attention beats torch's fused kernel on the CPU (up to 1.6x per step).
         kwargs["attn_implementation"] = "eager"
+    from pickle import UnpicklingError
+
+    from safetensors import SafetensorError
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    except OSError as error:
-        raise BadInput(f"model: cannot load {name!r}: {error}") from error
+    except (OSError, ValueError, KeyError, SafetensorError, UnpicklingError) as error:
+        # A folder transformers cannot make a model of (no tokenizer, a config of an unknown model type,
+        # weights that do not fit) is the user's input: one line, not "internal error" and a traceback.
+        raise BadInput(f"model: cannot load {name!r}: {load_error(error)}") from error
     if quantization == "none" and torch.cuda.is_available():
         model = model.to("cuda")
     if tokenizer.chat_template is None:

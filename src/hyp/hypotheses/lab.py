@@ -18,7 +18,7 @@ from hyp.hypotheses.metric_names import typo_of
 from hyp.hypotheses.options import change_problems
 from hyp.hypotheses.schema import ID_RE, EvalSuite, Hypothesis
 from hyp.hypotheses.validation import validate
-from hyp.hypotheses.yamlfile import Document, dotted, read_yaml
+from hyp.hypotheses.yamlfile import MAX_YAML_BYTES, Document, dotted, read_yaml
 
 CONFIG = "hyp.toml"
 
@@ -168,9 +168,9 @@ class Lab:
     # --- files ---
     def read(self, hid: str) -> tuple[Hypothesis, Document]:
         path = self.hypothesis_path(hid)
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise BadInput(f"{self._rel(path)}: no such hypothesis (files are hypotheses/H###.yaml)")
-        doc = read_yaml(self._rel(path))
+        doc = read_yaml(self._rel(path))  # a FIFO, a folder or a device there is named as `validate` names it
         hyp = validate(Hypothesis, doc)
         if hyp.id != hid:
             raise BadInput(f"{doc.where(('id',))}: id: {hyp.id!r} does not match the file name {hid!r}")
@@ -184,11 +184,12 @@ class Lab:
         cache = self._parsed()
         try:
             # Keyed by content: an mtime can miss a same-size edit within one clock tick.
-            st = hashlib.sha256(read_input(path)).hexdigest()
+            st = hashlib.sha256(read_input(path, limit=MAX_YAML_BYTES)).hexdigest()
         except BadInput:
             st = None  # `read` says what is wrong with the file
         entry = cache.get(hid)
-        if st is not None and isinstance(entry, dict) and entry.get("stat") == st:
+        if (st is not None and isinstance(entry, dict) and entry.get("stat") == st
+                and entry.get("digest") == _parsed_digest(st, entry.get("data"))):
             try:
                 hyp = Hypothesis.model_validate(entry["data"])
                 doc = Document(path=self._rel(path), data=entry["data"])
@@ -199,12 +200,14 @@ class Lab:
             return hyp
         hyp, _ = self.read(hid)
         if st is not None:
-            cache[hid] = {"stat": st, "data": hyp.model_dump(mode="json")}
+            data = hyp.model_dump(mode="json")
+            cache[hid] = {"stat": st, "digest": _parsed_digest(st, data), "data": data}
             self._parsed_dirty = True
         return hyp
 
     # YAML parsing costs ~5 ms a file in pure Python; `hyp list` on a big lab would spend its
-    # whole budget there. The cache holds validated data keyed by the SHA-256 of the file's bytes.
+    # whole budget there. The cache holds validated data keyed by the SHA-256 of the file's bytes, with
+    # a digest of both: data edited by hand in .hyp/parsed.json no longer matches and the file is read.
     _parsed_cache: dict | None = None
     _parsed_dirty = False
 
@@ -212,7 +215,7 @@ class Lab:
         if self._parsed_cache is None:
 
             data = read_cache(self.state_dir / "parsed.json")
-            self._parsed_cache = data if data.get("version") == 2 else {}
+            self._parsed_cache = data if data.get("version") == _PARSED_VERSION else {}
             self._parsed_cache.pop("version", None)
         return self._parsed_cache
 
@@ -223,7 +226,7 @@ class Lab:
 
         from hyp.files import write_cache
 
-        write_cache(self.state_dir / "parsed.json", json.dumps({"version": 2, **self._parsed()}))
+        write_cache(self.state_dir / "parsed.json", json.dumps({"version": _PARSED_VERSION, **self._parsed()}))
         self._parsed_dirty = False
 
     def problems(self, hid: str) -> list[str]:
@@ -235,6 +238,7 @@ class Lab:
             if hyp.id != hid:
                 return [f"{doc.where(('id',))}: id: {hyp.id!r} does not match the file name {hid!r}"]
             self._check_paths(hyp, doc)
+            self._check_model(hyp, doc, complete=True)
             self.load_suite(hyp.experiment.eval.suite)
             self._check_metrics(hyp, doc)
         except BadInput as e:
@@ -256,21 +260,46 @@ class Lab:
                 problem = "does not exist in the lab"
             if problem:
                 raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: file {rel!r} {problem}")
-        # A model directory that is not there fails here, not minutes into a run (hub ids are checked by `hyp run`).
-        model = model_directory(hyp.experiment.model.name, self.root)
-        if model is not None and not model.is_dir():
-            loc = ("experiment", "model", "name")
-            raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: directory {hyp.experiment.model.name!r} does not exist")
+        # A model directory that is not there, or has no readable config.json, fails here, not minutes into
+        # a run (hub ids are checked by `hyp run`). Its tokenizer and weights are checked by `validate` and
+        # before a run (`hyp estimate` needs the config alone).
+        self._check_model(hyp, doc, complete=False)
 
-    def output_path(self, path: Path) -> Path:
+    def _check_model(self, hyp: Hypothesis, doc: Document, *, complete: bool) -> None:
+        problem = model_problem(hyp.experiment.model.name, self.root, complete=complete)
+        if problem:
+            loc = ("experiment", "model", "name")
+            raise BadInput(f"{doc.where(loc)}: {'.'.join(loc)}: {problem}")
+
+    def output_path(self, path: Path | str) -> Path:
         """`path` when a file may be written there at the user's word (`hyp report -o`): never over the
-        lab's settings, hypotheses, data, suites, templates or state, nor a device, FIFO, directory or
-        system file (see hyp.files.output_problem), nor over any other file hyp did not write; else
-        BadInput naming it."""
+        settings, hypotheses, data, suites, templates or state of this lab or of any other lab the path is
+        in (found by walking up from its folder to a hyp.toml), nor a device, FIFO, directory or system
+        file (see hyp.files.output_problem), nor over any other file hyp did not write; else BadInput
+        naming it. A path ending in `/` names a folder, which is refused as an existing folder is: the
+        report is one file, named by the user."""
         from hyp.files import check_output
 
-        protected = [self.root / CONFIG, self.hypotheses_dir, self.root / "data", self.root / "evals",
-                     self.root / "templates", self.state_dir]
+        text = os.fspath(path)
+        if text.endswith(("/", os.sep, "/.", "/..")) or Path(text).name in ("", ".", ".."):
+            raise BadInput(f"{text}: names a folder; give the report's file name (e.g. {Path(text) / 'report.md'})")
+        for other in _labs_above(Path(text)):
+            if other == self.root:
+                continue
+            try:
+                protected = Lab(other)._protected()
+            except BadInput:  # its hyp.toml is broken: its folders are still its own
+                protected = _lab_places(other)
+            protected.append(other / "reports")  # its reports: `H003.md` there is its H003's, not ours
+            if any(_under(Path(text), p) for p in protected):
+                raise BadInput(f"{text}: is one of the files of the lab at {other} (hypotheses, data, suites, "
+                               "reports, settings, state); write elsewhere")
+        return check_output(text, self._protected(), may_replace=self._a_report)
+
+    def _protected(self) -> list[Path]:
+        """The lab's own files no output may replace: its settings, folders of inputs and state, and every
+        input its hypotheses name elsewhere in the lab."""
+        protected = _lab_places(self.root)
         for hid in self.ids():  # inputs kept elsewhere in the lab too
             try:
                 hyp = self.load(hid)
@@ -279,7 +308,7 @@ class Lab:
             ds = hyp.experiment.dataset
             protected += [self.root / rel for rel in (ds.curated.path, hyp.experiment.eval.suite,
                                                       *(s.path for s in (ds.synthetic, ds.heldout) if s))]
-        return check_output(path, protected, may_replace=self._a_report)
+        return protected
 
     def _a_report(self, real: Path) -> bool:
         """Whether an existing file may be replaced by a report. A path the user typed can name any of
@@ -374,6 +403,43 @@ class Lab:
             return Path(path)
 
 
+_PARSED_VERSION = 3  # 3: each entry carries the digest of its file's hash and its data
+
+
+def _parsed_digest(stat: str, data) -> str:
+    """The hash of a parse-cache entry as written (see results/index.py `_digest`): a hand edit of the
+    cached data no longer matches (not a defence against someone who recomputes it; the lock hashes the
+    file itself)."""
+    import json
+
+    body = json.dumps([stat, data], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _lab_places(root: Path) -> list[Path]:
+    return [root / CONFIG, root / "hypotheses", root / "data", root / "evals", root / "templates", root / ".hyp"]
+
+
+def _labs_above(path: Path) -> list[Path]:
+    """The roots of the labs `path` is in: each folder above it, as written and with links resolved, that
+    holds a hyp.toml (a lab inside another's folder: both)."""
+    found: list[Path] = []
+    for start in (Path(os.path.abspath(path)).parent, Path(os.path.realpath(path)).parent):
+        for folder in (start, *start.parents):
+            try:
+                is_lab = (folder / CONFIG).is_file()
+            except OSError:
+                is_lab = False
+            if is_lab and Path(os.path.realpath(folder)) not in found:
+                found.append(Path(os.path.realpath(folder)))
+    return found
+
+
+def _under(path: Path, place: Path) -> bool:
+    here, real, place = Path(os.path.abspath(path)), Path(os.path.realpath(path)), Path(os.path.realpath(place))
+    return any(p == place or p.is_relative_to(place) for p in (here, real))
+
+
 def _stat_key(path: Path) -> tuple:
     try:
         st = path.stat()
@@ -405,6 +471,54 @@ def model_directory(name: str, root: Path) -> Path | None:
             or (root / name).exists() or ("/" in name and (root / name.split("/")[0]).is_dir())):
         return None
     return path if path.is_absolute() else root / path
+
+
+# What transformers loads a tokenizer from (a fast tokenizer's JSON, a SentencePiece model, BPE or WordPiece
+# vocabularies) and a model's weights from. A folder with none of them fails deep inside transformers
+# ("Couldn't instantiate the backend tokenizer"), minutes into a run.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "vocab.json",
+                   "vocab.txt", "tokenizer.tiktoken")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".h5", ".msgpack")
+MAX_MODEL_CONFIG_BYTES = 10_000_000  # a model's config.json is a few kilobytes
+
+
+def model_problem(name: str, root: Path, *, complete: bool = True) -> str | None:
+    """What is wrong with the local model directory `name` means (see `model_directory`), or None (also for
+    a hub id or `builtin:tiny`): it must exist and hold a config.json that is a JSON object and, when
+    `complete`, a tokenizer and weights."""
+    from hyp.files import input_problem, read_json
+
+    path = model_directory(name, root)
+    if path is None:
+        return None
+    if not path.is_dir():
+        if path.exists():
+            return f"{name!r} is not a directory (a local model is a folder with config.json, tokenizer and weights)"
+        return f"directory {name!r} does not exist"
+    config = path / "config.json"
+    problem = input_problem(config, MAX_MODEL_CONFIG_BYTES)
+    if problem == "no such file":
+        return f"{name!r}: no config.json in this directory (is it a model folder?)"
+    if problem:
+        return f"{name}/config.json {problem}"
+    try:
+        data = read_json(config, limit=MAX_MODEL_CONFIG_BYTES, name=f"{name.rstrip('/')}/config.json")
+    except BadInput as e:
+        return e.message
+    if not isinstance(data, dict):
+        return f"{name.rstrip('/')}/config.json: not a model config (expected a JSON object)"
+    if not complete:
+        return None
+    try:
+        files = {p.name: p for p in path.iterdir()}
+    except OSError as e:
+        return f"{name!r}: cannot be read: {e.strerror}"
+    if not any(f in files and files[f].is_file() for f in TOKENIZER_FILES):
+        return (f"{name!r}: no tokenizer in this directory (tokenizer.json, tokenizer.model or vocab.json); "
+                "save the tokenizer with the model")
+    if not any(p.suffix in WEIGHT_SUFFIXES and p.is_file() for p in files.values()):
+        return f"{name!r}: no weights in this directory (model.safetensors or pytorch_model.bin)"
+    return None
 
 
 MAX_ID_LENGTH = 32  # an id names files (H004.yaml, H004.md, locks): far below any file system's limit

@@ -79,6 +79,11 @@ def _key_problem(model, key: str) -> str | None:
         if not allowed:
             return None  # a mapping of free keys (rationale) or a value: its validation says the rest
         if part not in allowed:
+            if j == 0:  # `training.epochs` for `experiment.training.epochs`: a `--set` key written here
+                whole = [f"{top}.{key}" for top in allowed if _key_problem(model, f"{top}.{key}") is None
+                         and _allowed_keys(model, (top,), None)]
+                if whole:
+                    return f"unknown key (did you mean {whole[0]!r}?)"
             return "unknown key" + did_you_mean(part, allowed)
     return None
 

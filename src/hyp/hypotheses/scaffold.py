@@ -41,9 +41,11 @@ def init_lab(directory: Path, example: str | None = None) -> Path:
     if os.path.lexists(directory) and not directory.is_dir():
         problem = "is not a folder"
     else:
-        problem = output_problem(directory / CONFIG)  # never under /proc, /sys or /dev
+        problem = output_problem(directory / CONFIG) or lab_root_problem(directory)  # never under /proc, /sys or /dev
     if problem:
-        raise BadInput(f"{directory}: {problem.split(';')[0]}")
+        where = "" if problem.startswith("is not") or "too long" in problem else \
+            f"; make the lab in a folder of its own, e.g. {Path(os.path.expanduser('~')) / 'labs' / 'my-lab'}"
+        raise BadInput(f"{directory}: {problem.split(';')[0]}{where}")
     if os.path.lexists(directory / CONFIG):
         raise BadInput(f"{directory / CONFIG}: a lab already exists here")
     source = None
@@ -76,6 +78,41 @@ def init_lab(directory: Path, example: str | None = None) -> Path:
     if not os.path.lexists(gitignore):  # one of the user's own (even a link) is left as it is
         write_atomic(gitignore, ".hyp/\n")
     return directory
+
+
+# The operating system's own folders (Linux and macOS): a lab is never made in one or under it.
+SYSTEM_FOLDERS = tuple(Path(p) for p in (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys",
+    "/usr", "/var", "/snap", "/lost+found", "/System", "/Library", "/Applications", "/private", "/cores"))
+# Under those, the scratch folders where a lab may go (macOS's temporary folders live in /private/var/folders).
+SCRATCH_UNDER_SYSTEM = tuple(Path(p) for p in (
+    "/var/tmp", "/var/folders", "/var/home", "/private/tmp", "/private/var/tmp", "/private/var/folders"))
+# Folders that hold other people's or other programs' folders: a lab may go inside, never in the folder itself
+# (every `hyp` command below it would find that lab's hyp.toml, as `hyp` finds a lab from any subfolder).
+SHARED_FOLDERS = tuple(Path(p) for p in (
+    "/home", "/Users", "/root", "/tmp", "/opt", "/mnt", "/media", "/srv", "/Volumes", *map(str, SCRATCH_UNDER_SYSTEM)))
+HOME_PARENTS = (Path("/home"), Path("/Users"), Path("/var/home"))  # /home/ada itself is Ada's home
+
+
+def lab_root_problem(directory: Path) -> str | None:
+    """Why `directory` cannot hold a lab, or None: the file system's root, a system folder or anything under
+    one (/etc, /usr, /var/lib ...) but a scratch or home folder there, a folder shared by many (/home, /tmp,
+    /mnt) or a home folder itself. The path as written and with its links resolved are both judged (/bin is
+    a link to /usr/bin on many systems)."""
+    home = Path(os.path.realpath(os.path.expanduser("~")))
+    for place in (Path(os.path.abspath(directory)), Path(os.path.realpath(directory))):
+        if place == Path("/"):
+            return "is the file system's root"
+        if place == home or place.parent in HOME_PARENTS or place == Path("/root"):
+            return "is a home folder itself"
+        if place in SHARED_FOLDERS:
+            return "is a folder many folders share"
+        if place.is_relative_to(home) and home != Path("/"):
+            continue  # a folder of one's own (a CI user's home may be /var/lib/jenkins)
+        if any(place.is_relative_to(d) for d in SYSTEM_FOLDERS) and \
+                not any(place.is_relative_to(d) for d in SCRATCH_UNDER_SYSTEM):
+            return "is a system folder"
+    return None
 
 
 def _example_files(source: Path) -> list[Path]:

@@ -35,6 +35,15 @@ def _numeric_field(model: type[BaseModel], name: str) -> bool:
     return _NUMERIC[key]
 
 
+class AtField(ValueError):
+    """A model-wide check's error that belongs to one field (`loc`, from the model being validated): named
+    at that field's line (hypotheses/validation.py), not at the document's."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = tuple(loc)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -283,11 +292,12 @@ class EvalSuite(Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self):
-        seen = set()
-        for q in self.questions:
+        seen: dict[str, int] = {}
+        for i, q in enumerate(self.questions):
             if q.id in seen:
-                raise ValueError(f"question id {q.id!r} appears twice")
-            seen.add(q.id)
+                raise AtField(("questions", i, "id"), f"question id {q.id!r} appears twice "
+                                                      f"(first at questions[{seen[q.id]}])")
+            seen[q.id] = i
         return self
 
     def question(self, qid: str) -> Question | None:

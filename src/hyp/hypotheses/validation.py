@@ -33,11 +33,16 @@ def _value_at(data: Any, loc: tuple) -> Any:
 
 def problems(error, doc: Document, model_cls) -> list[str]:
     """All problems in `error`, one line each, in file order."""
+    from hyp.hypotheses.schema import AtField
+
     found: dict[tuple, tuple[int, str]] = {}
     missing: set[tuple] = set()
     unknown: list[tuple] = []
     for e in error.errors():
         loc = tuple(e["loc"])
+        at = (e.get("ctx") or {}).get("error")
+        if isinstance(at, AtField):  # a model-wide check that names its field (a question id given twice)
+            loc += at.loc
         depth = _exists(doc.data, loc)
         if e["type"] == "missing":
             field_loc = loc[: depth + 1]

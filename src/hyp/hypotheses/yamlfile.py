@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,11 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
-_MAX_NODES = 100_000
+# Hypothesis and suite files are a few kilobytes (a 1,000-question suite is ~200 KB and ~15,000 values);
+# parsing YAML in pure Python costs ~40 us a value, so a bigger file is a mistake that would stall every
+# command that reads the lab (`hyp list` reads them all): refused before parsing, by size and by count.
+MAX_YAML_BYTES = 1_000_000
+_MAX_NODES = 50_000
 # Far deeper than any hypothesis or suite; deeper nesting would exhaust Python's stack while parsing.
 _MAX_DEPTH = 50
 
@@ -57,10 +63,19 @@ def dotted(loc: tuple) -> str:
     return out
 
 
-def read_yaml(path: Path) -> Document:
+def read_yaml(path: Path, *, limit: int = MAX_YAML_BYTES) -> Document:
     from hyp.files import read_input
 
-    raw = read_input(Path(path))  # a FIFO or /dev/zero named as a suite must not hang or fill memory
+    # A FIFO or /dev/zero named as a suite must not hang or fill memory (read_input); a 50 MB file must not
+    # take minutes to parse: its size is named before a byte is read.
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None  # read_input says why
+    if st is not None and stat.S_ISREG(st.st_mode) and st.st_size > limit:
+        raise BadInput(f"{path}: is {st.st_size / 1e6:,.1f} MB, more than the {limit / 1e6:g} MB a "
+                       "hypothesis or suite file may be")
+    raw = read_input(Path(path), limit=limit)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -76,8 +91,10 @@ def parse_yaml(text: str, path: Path) -> Document:
     deep = _flow_too_deep(text)
     if deep:
         raise BadInput(f"{path}:{deep}: document: nested more than {_MAX_DEPTH} levels deep")
+    yaml = YAML(typ="rt")
+    yaml.Composer = _counting_composer(path)
     try:
-        node = YAML(typ="rt").compose(io.StringIO(text))
+        node = yaml.compose(io.StringIO(text))
     except RecursionError:
         # Composing recurses once per level: hundreds of levels exhaust the stack before _build can count.
         raise BadInput(f"{path}: document: nested more than {_MAX_DEPTH} levels deep") from None
@@ -95,6 +112,24 @@ def parse_yaml(text: str, path: Path) -> Document:
     counter = [0]
     doc.data = _build(node, (), doc, counter)
     return doc
+
+
+def _counting_composer(path: Path):
+    """ruamel's Composer, stopping at the (_MAX_NODES + 1)th node: a flow list of two million numbers is
+    refused after the first 50,000, in a second or two, not after composing all of it (a minute and more)."""
+    from ruamel.yaml.composer import Composer
+
+    class Counting(Composer):
+        composed = 0
+
+        def compose_node(self, parent, index):
+            self.composed += 1
+            if self.composed > _MAX_NODES:
+                line = self.parser.peek_event().start_mark.line + 1
+                raise BadInput(f"{path}:{line}: document: too large (more than {_MAX_NODES:,} values)")
+            return super().compose_node(parent, index)
+
+    return Counting
 
 
 def _flow_too_deep(text: str) -> int | None:
@@ -128,7 +163,7 @@ def _build(node, loc: tuple, doc: Document, counter: list[int]) -> Any:
 
     counter[0] += 1
     if counter[0] > _MAX_NODES:
-        raise BadInput(f"{doc.path}: document too large (more than {_MAX_NODES} values)")
+        raise BadInput(f"{doc.path}: document: too large (more than {_MAX_NODES:,} values)")
     line = node.start_mark.line + 1
     if len(loc) > _MAX_DEPTH:
         raise BadInput(f"{doc.path}:{line}: {dotted(loc[:3])}: nested more than {_MAX_DEPTH} levels deep")

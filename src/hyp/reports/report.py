@@ -85,7 +85,8 @@ def write_report(lab: Lab, hid: str, *, output: Path | None = None, tracker=None
     hyp = lab.load(hid)
     if output is not None:
         output = lab.output_path(output)  # before any work: `-o hypotheses/H004.yaml` must change nothing
-        check_plot_places(Path(output).parent, hid, Path(output))
+    # In reports/ too: a link or a file of one's own where a plot goes is refused, never kept under "Wrote".
+    check_plot_places(Path(output).parent if output else lab.reports_dir, hid, Path(output) if output else None)
     # The index answers for the whole lab when it is fresh; only this hypothesis's runs are read.
     results = load_results(lab)
     judged = judged or judge(lab, hyp, results.get(hid))
@@ -266,6 +267,8 @@ def _context(lab: Lab, judged: Judged, result_run, children, lineage, plots, swe
         dataset = {"size": metrics.get("dataset.size"), "curated": metrics.get("dataset.curated"),
                    "synthetic": metrics.get("dataset.synthetic"), "heldout": metrics.get("dataset.heldout"),
                    "duplicates_removed": metrics.get("dataset.duplicates_removed"),
+                   "synthetic_requested": metrics.get("dataset.synthetic_requested"),
+                   "synthetic_achieved": metrics.get("dataset.synthetic_ratio_achieved"),
                    "lint": {k.removeprefix("lint."): v for k, v in metrics.items() if k.startswith("lint.")}}
     deviations = json_or(result_run.tags.get("hyp.deviations"), []) if result_run else []
 
