@@ -172,3 +172,89 @@ def test_a_failed_write_names_the_file_not_the_temporary(tmp_path, monkeypatch):
         write_atomic(target, "# report")
     assert e.value.errno == errno.ENOSPC and e.value.filename == str(target)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- issue 17: a replaced file keeps its mode; files a library writes private get the umask's -----------------
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664, 0o444], ids=oct)
+def test_a_replaced_file_keeps_its_mode(tmp_path, mode):
+    target = tmp_path / "r.md"
+    write_atomic(target, "# report")
+    target.chmod(mode)
+    old = os.umask(0o022)
+    try:
+        write_atomic(target, "# again")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "# again" and stat.S_IMODE(target.stat().st_mode) == mode
+
+
+def test_a_replaced_file_keeps_no_setuid_and_a_link_keeps_its_targets_mode(tmp_path):
+    target = tmp_path / "r.md"
+    write_atomic(target, "# report")
+    target.chmod(0o4750)
+    write_atomic(target, "# again")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    target.chmod(0o600)
+    write_atomic(link, "# through the link")
+    assert stat.S_IMODE(link.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600), (0o027, 0o640)], ids=["022", "077", "027"])
+def test_adapter_files_safetensors_writes_0600_get_the_mode_the_umask_gives(tmp_path, mask, mode):
+    """safetensors writes 0600 whatever the umask: the adapter in the checkpoints and, copied from there,
+    in the store's artifacts was unreadable to the team sharing the lab."""
+    from dataclasses import dataclass
+
+    import torch
+    from safetensors.torch import save_file
+
+    from hyp.experiments.recipes.checkpoints import save_adapter, save_checkpoint
+
+    class Model:
+        def save_pretrained(self, directory):
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            save_file({"w": torch.zeros(2)}, str(Path(directory) / "adapter_model.safetensors"))
+            (Path(directory) / "adapter_config.json").write_text("{}")
+
+    @dataclass
+    class Config:
+        epochs: int = 1
+
+    weight = torch.nn.Parameter(torch.zeros(2))
+    old = os.umask(mask)
+    try:
+        adapter = save_adapter(Model(), tmp_path / "adapter")
+        save_checkpoint(tmp_path / "checkpoints", 1, Model(), torch.optim.SGD([weight], lr=0.1), Config(), "d", 1, 1,
+                        [], [])
+    finally:
+        os.umask(old)
+    epoch = tmp_path / "checkpoints" / "epoch-1"
+    written = [adapter / "adapter_model.safetensors", epoch / "adapter_model.safetensors", epoch / "training_state.pt"]
+    assert {p.relative_to(tmp_path).as_posix(): oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == \
+           {p.relative_to(tmp_path).as_posix(): oct(mode) for p in written}
+
+
+def test_a_report_replaced_keeps_the_mode_its_owner_gave_it(tmp_path, blank_store):
+    from conftest import make_lab, run_hyp
+
+    lab = make_lab(tmp_path / "lab", store=blank_store)
+    assert run_hyp("record", "H003", "--scores", lab / "scores.csv", lab=lab).code == 0
+    out = tmp_path / "out" / "r.md"
+    old = os.umask(0o022)
+    try:
+        for args in (("-o", out), ()):
+            assert run_hyp("report", "H003", *args, lab=lab).code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644  # a new file: the umask's mode
+        out.chmod(0o600)
+        (lab / "reports" / "H003.md").chmod(0o640)
+        for args in (("-o", out), ()):
+            again = run_hyp("report", "H003", *args, lab=lab)
+            assert again.code == 0, again
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert stat.S_IMODE((lab / "reports" / "H003.md").stat().st_mode) == 0o640

@@ -138,13 +138,47 @@ def _umask() -> int:
     return mask
 
 
+def new_file_mode() -> int:
+    """The mode a file created now gets: 0666 less the umask (0644 usually, 0600 under umask 077)."""
+    return 0o666 & ~_umask()
+
+
+def give_new_file_modes(directory: Path) -> None:
+    """The regular files under `directory` get `new_file_mode()`: for files a library writes private (safetensors
+    writes 0600 whatever the umask), which a team sharing the lab, or a copy made from them, must read as
+    it reads any other file hyp writes. Links are left alone."""
+    mode = new_file_mode()
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            try:
+                st = os.lstat(path)
+                if stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) != mode:
+                    os.chmod(path, mode)
+            except FileNotFoundError:
+                continue
+
+
+def _kept_mode(path: Path) -> int | None:
+    """The permission bits of the regular file at `path` (its target, through a link), or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return stat.S_IMODE(st.st_mode) & 0o777 if stat.S_ISREG(st.st_mode) else None
+
+
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Replace `path` with `text` in one step: readers see the old file or the new one, never part.
 
-    The file gets the mode any new file gets (0666 less the umask: 0644 usually), not the private
-    0600 of a temporary file. A writer killed mid-write leaves only its hidden temporary file; the
+    A file replaced keeps its permissions (a report made 0600 stays private; setuid and the like are not
+    carried over); a new file gets the mode any new file gets (0666 less the umask: 0644 usually), not the
+    private 0600 of a temporary file. A writer killed mid-write leaves only its hidden temporary file; the
     next write of the same file removes those left that long ago."""
     path = check_output(path)
+    mode = _kept_mode(path)
+    if mode is None:
+        mode = new_file_mode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -155,7 +189,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode("utf-8") if isinstance(text, str) else text)
             f.flush()
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
+            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         faults.reached("write")
         os.replace(tmp, path)

@@ -192,3 +192,37 @@ def test_one_run_of_eight_questions_straddling_the_bar_is_inconclusive(tmp_path,
     assert v["observations"]["score"]["estimate"] == pytest.approx(9.0625, abs=1e-3)
     assert v["verdict"] == "INCONCLUSIVE"
     assert v["more_replicates"] is None or v["more_replicates"] >= 1
+
+
+def test_a_lab_whose_first_result_was_killed_finds_the_locked_copy_it_logged(lab):
+    """Before issue 17's fix a first run killed mid-way kept the locked copy, while the run after it, which
+    now holds the lock, logged none: every later verdict read "locked copy missing". Such a lab reads intact:
+    a copy on another run of the same lock counts when it is exactly what the lock's hash says."""
+    assert run_hyp("record", "H003", "--metric", "score=5", lab=lab).code == 0
+    first, second = sorted(mlflow_runs(lab, "H003"), key=lambda r: r.info.start_time)
+    c = client(lab)
+    assert c.list_artifacts(second.info.run_id, "hyp") and not any(
+        a.path.endswith("locked.json") for a in c.list_artifacts(second.info.run_id, "hyp"))
+    # The killed first run: never finished, so never pinned as a result.
+    c.set_terminated(first.info.run_id, "KILLED")
+    pin = lab / "hypotheses" / ".locks" / "H003.sha256"
+    pin.write_text("".join(line + "\n" for line in pin.read_text().splitlines() if first.info.run_id not in line))
+    (lab / ".hyp" / "index.json").unlink()  # read from the store, as a fresh checkout of the lab would
+    v = verdict(lab)
+    assert v.code == 0 and v.json["lock"]["status"] == "intact", v.json["lock"]
+
+
+def test_a_copy_on_another_run_that_does_not_match_the_lock_is_not_taken(lab):
+    assert run_hyp("record", "H003", "--metric", "score=5", lab=lab).code == 0
+    first, _ = sorted(mlflow_runs(lab, "H003"), key=lambda r: r.info.start_time)
+    c = client(lab)
+    c.set_terminated(first.info.run_id, "KILLED")
+    pin = lab / "hypotheses" / ".locks" / "H003.sha256"
+    pin.write_text("".join(line + "\n" for line in pin.read_text().splitlines() if first.info.run_id not in line))
+    forged = lab / "locked.json"
+    forged.write_text(json.dumps({"statement": "something else"}))
+    c.log_artifact(first.info.run_id, str(forged), "hyp")  # replaces the real copy
+    (lab / ".hyp" / "index.json").unlink()
+    v = verdict(lab)
+    assert v.code == 3 and v.json["lock"]["status"] == "broken"
+    assert any("locked copy" in p for p in v.json["lock"]["problems"])

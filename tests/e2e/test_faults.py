@@ -310,3 +310,32 @@ def test_a_command_stopped_while_it_creates_the_store_leaves_a_lab_that_works(tm
     again = run_hyp("record", "H003", "--metric", "score=8", lab=lab)
     assert again.code == 0, again
     assert not list((lab / ".hyp").glob(f".mlflow.db.{proc.pid}.creating*")) or sig == signal.SIGKILL
+
+
+def test_a_first_run_killed_and_run_again_leaves_a_lock_every_later_result_finds(tmp_path, builtin_cache):
+    """Issue 17: the first `hyp run` of a hypothesis killed mid-training, then run again at once (no other command
+    between, which would have marked the dead run KILLED). The second saw the first still RUNNING, took its lock
+    for held and logged no locked copy; once the first was marked KILLED, the lock was judged from the second,
+    and every later result stopped at "the pre-registration lock is broken (the locked copy ... is missing)".
+    And the adapter files get the mode the umask gives, in the checkpoints and in the store's copy alike:
+    safetensors writes them 0600 whatever the umask."""
+    from conftest import run_hyp
+
+    root = tmp_path / "lab"
+    subprocess.run([sys.executable, "-m", "hyp", "init", str(root), "--example", "persona"], check=True,
+                   capture_output=True)
+    killed = hyp(root, "run", "H004", *SMALL, fault="training")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    again = hyp(root, "run", "H004", *SMALL, umask=0o027)
+
+    assert again.returncode == 0, again.stderr
+    assert {r.info.status for r in runs(root, "H004") if r.data.tags["hyp.kind"] == "run"} == {"KILLED", "FINISHED"}
+    recorded = run_hyp("record", "H004", "--metric", "score=9", lab=root)
+    assert recorded.code == 0, recorded.err
+    verdict = run_hyp("verdict", "H004", "--json", lab=root)
+    assert verdict.code == 0 and verdict.json["lock"]["status"] == "intact", verdict
+    adapters = list((root / ".hyp").rglob("adapter_model.safetensors"))
+    assert {"artifacts", "checkpoints"} <= {part for p in adapters for part in p.relative_to(root / ".hyp").parts}
+    assert {p.relative_to(root).as_posix(): oct(p.stat().st_mode & 0o777) for p in adapters} == \
+           {p.relative_to(root).as_posix(): "0o640" for p in adapters}

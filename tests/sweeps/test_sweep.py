@@ -696,3 +696,90 @@ def test_a_sweep_started_again_after_a_crash_finishes_the_trials_cut_short(demo)
     assert any(t.system_attrs.get("failed_trial") == cut.number and t.params == cut.params for t in finished)
     assert not any(r.info.status == "RUNNING" for r in runs(demo, "crash"))  # the dead sweep's runs were ended
 
+
+
+# --- issue 17: `kill -9` of the sweep process alone -----------------------------------------------------
+
+
+def processes() -> dict[int, tuple[str, int, int]]:
+    """pid -> (state, parent pid, process group) of every process, from /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[int(entry)] = (fields[0], int(fields[1]), int(fields[2]))
+    return found
+
+
+def living(pids=None, *, group: int | None = None) -> list[int]:
+    """Which of `pids` (or of the members of process `group`) still run. A zombie is dead: where pid 1 does
+    not reap orphans (a container), a dead worker stays in /proc as one."""
+    return [pid for pid, (state, _, pgrp) in processes().items() if state not in "ZX"
+            and (pids is None or pid in pids) and (group is None or pgrp == group)]
+
+
+def test_a_sweep_killed_alone_takes_its_workers_with_it_and_the_next_one_finishes_under_the_same_lock(
+        tmp_path, builtin_cache):
+    """`kill -9` of `hyp sweep --workers 2` (its process alone, as `kill -9 PID` does): its workers went on,
+    reparented to init, starting trials nobody waited for. They must die with it and leave their trials as a
+    crash does, RUNNING with a dead worker, so that the same command again retries each with its values.
+    That killed sweep was the hypothesis's first result: every later result must find the lock whole, not
+    "the locked copy logged with the first results is missing" (the copy stayed on the killed run)."""
+    import optuna
+
+    lab = demo_lab(tmp_path / "lab", builtin_cache)
+    url = storage(lab)
+    args = [sys.executable, "-m", "hyp", "--lab", str(lab), "sweep", "H005", "--workers", "2", "--trials", "2"]
+    optuna.create_study(study_name="H005", storage=url, direction="maximize")  # before it is polled
+    first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=sweep_env(),
+                             start_new_session=True)
+    try:
+        wait_for(lambda: any(t.state.name == "RUNNING" and t.intermediate_values for t in optuna_trials(url, "H005")),
+                 first, timeout=300)
+        workers = [pid for pid, (state, parent, _) in processes().items() if parent == first.pid and state != "Z"]
+        assert len(workers) == 2
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        wait_for(lambda: not living(workers), timeout=15)
+        wait_for(lambda: not living(group=first.pid), timeout=15)  # their forkservers and trial processes too
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
+        first.stderr.close()
+    cut = optuna_trials(url, "H005")
+    assert cut and all(t.state.name == "RUNNING" for t in cut)  # as a crash leaves them, nothing new started
+    assert not any("hyp.stopped" in t.user_attrs for t in cut)
+
+    again = sweep(lab, "--workers", "2", "--trials", "2")
+
+    assert again.returncode == 0, again.stderr
+    trials = optuna_trials(url, "H005")
+    finished = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(finished) == 2 and all(trials[t.number].state.name == "FAIL" for t in cut)
+    for t in cut:
+        assert any(f.system_attrs.get("failed_trial") == t.number and f.params == t.params for f in finished)
+    assert not any(r.info.status == "RUNNING" for r in runs(lab, "H005"))
+
+    recorded = run_hyp("record", "H005", "--metric", "score=9", lab=lab)
+    assert recorded.code == 0, recorded.err
+    verdict = run_hyp("verdict", "H005", "--json", lab=lab)
+    assert verdict.code == 0 and verdict.json["lock"]["status"] == "intact", verdict
+
+
+def test_a_ratio_searched_above_what_the_synthetic_file_holds_is_said_before_the_first_trial(tmp_path):
+    """Issue 19, item 7: the demo's H003 searches dataset.synthetic.ratio up to 0.5, but its synthetic file
+    caps the mix near a third: every ratio above that trains on the same data, and the sweep says so."""
+    from hyp.hypotheses.lab import Lab
+    from hyp.hypotheses.scaffold import init_lab
+    from hyp.sweeps.sweep import _warn_flat_ratio
+
+    lab = Lab(init_lab(tmp_path / "lab", example="persona"))
+    said: list[str] = []
+    _warn_flat_ratio(lab, "H003", lab.load("H003"), said.append)
+    (line,) = said
+    assert re.fullmatch(r"warning: H003: the synthetic file has \d+ usable conversations, so every "
+                        r"dataset\.synthetic\.ratio from 0\.\d\d to 0\.5 trains on the same data: that part of the "
+                        r"search space is flat", line), line

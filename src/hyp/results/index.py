@@ -182,10 +182,17 @@ def _locked_content(lab: Lab, tracker, res: Results, previous: dict | None) -> d
         return previous["locked"]
     import tempfile
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = tracker.download_artifact(res.lock_run_id, "hyp/locked.json", Path(tmp))
-        if path and path.is_file():
-            return parse_json(path.read_text(), f"run {res.lock_run_id} hyp/locked.json")
+    from hyp.hypotheses.lock import sha256
+
+    for run_id in [res.lock_run_id, *res.lock_copies]:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = tracker.download_artifact(run_id, "hyp/locked.json", Path(tmp))
+            if path and path.is_file():
+                content = parse_json(path.read_text(), f"run {run_id} hyp/locked.json")
+                # The lock's own run is read as it is (a mismatch there is tampering, and shows); a copy on
+                # another run counts only when it is exactly what the lock's hash says.
+                if run_id == res.lock_run_id or (isinstance(content, dict) and sha256(content) == res.lock_sha):
+                    return content
     return None
 
 

@@ -80,12 +80,14 @@ def result_run(lab: Lab, hyp: Hypothesis, *, kind: str, name: str | None = None,
 
     tracker = tracker or open_tracker(lab)
     lock, results = check_lock(lab, tracker, hyp)
+    if kind == "record":
+        refuse_while_running(tracker, hyp.id, results)
     tags = {**result_tags(lab, hyp, kind), SEQ_TAG: str(results.locking_runs + 1), **(tags or {}),
             **superseding(results, supersede or [], reason)}
     with tracked_run(tracker, hypothesis_id=hyp.id, kind=kind, name=name or hyp.id, tags=tags,
                      description=hyp.statement.strip()) as run_id:
         tracker.log_params(run_id, experiment_params(hyp) if params is None else params)
-        _attach_hypothesis(lab, tracker, run_id, hyp, lock)
+        _attach_hypothesis(lab, tracker, run_id, hyp, lock, results)
         result = ResultRun(tracker, run_id, lock, tags, results, [run_id] if kind in RESULT_KINDS else [])
         yield result
     # Pinned once the first results exist: a run that failed before any result pins nothing. Every later
@@ -140,11 +142,33 @@ def superseding(results: Results, targets: list[str], reason: str | None) -> dic
     return {SUPERSEDES_TAG: ",".join(found), SUPERSEDE_REASON_TAG: reason.strip()}
 
 
-def _attach_hypothesis(lab: Lab, tracker, run_id: str, hyp: Hypothesis, lock: LockState) -> None:
+def refuse_while_running(tracker, hid: str, results: Results) -> None:
+    """A record waits for a `hyp run` (or record) of the same hypothesis going on anywhere on the store, this lab
+    or another: the run's verdict tag and report, written when it ends, would not count it. The lab's own lock
+    file (`one_at_a_time`) sees only this lab; the store is what labs share. A run whose process is provably
+    dead (this machine, pid gone) does not count: the next command marks it KILLED."""
+    from hyp.store.base import owner_is_gone
+
+    if not results.running:
+        return
+    for r in tracker.runs(hid, data=False):
+        if r.status == "RUNNING" and r.parent_run_id is None and r.kind in RESULT_KINDS and not owner_is_gone(r.tags):
+            doing = "run" if r.kind == "run" else "recorded"
+            raise BadInput(f"{hid} is being {doing} (run {r.run_id} on host {r.tags.get('hyp.host') or 'unknown'}); "
+                           "record after it ends")
+
+
+def _attach_hypothesis(lab: Lab, tracker, run_id: str, hyp: Hypothesis, lock: LockState, results: Results) -> None:
     """The hypothesis file as it was; with the first results, the locked content beside it (its hash is
-    pinned in the lab, hypotheses/.locks/, once the run finished: meant to be committed with the file)."""
+    pinned in the lab, hypotheses/.locks/, once the run finished: meant to be committed with the file).
+
+    "The first results" until a run that took the lock has FINISHED: while the one that took it is still
+    RUNNING (`lock_pending`), every run that starts logs the copy too. The first may yet be killed or fail,
+    and then the lock is judged from the next one (observations.results_from_runs); without its own copy the
+    lock read as broken ("the locked copy ... is missing") for every result after it. The copy is the file's
+    locked content under this run's own `hyp.lock` tag, so the tag-against-copy check is as strict as ever."""
     tracker.log_artifact(run_id, lab.hypothesis_path(hyp.id), "hyp")
-    if lock.status == "unlocked":
+    if lock.status == "unlocked" or results.lock_pending:
         content = locked_content(hyp, lab.lock_inputs(hyp))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "locked.json"

@@ -35,6 +35,8 @@ def results_from_runs(runs: list[RunRecord]) -> Results:
         out.lock_sha = tagged[0].tags["hyp.lock"]
         out.lock_run_id = tagged[0].run_id
         out.lock_pending = tagged[0].status == "RUNNING"
+        out.lock_copies = [r.run_id for r in locking
+                           if r.tags.get("hyp.lock") == out.lock_sha and r.run_id != out.lock_run_id]
     out.locking_runs = len(locking)
     out.locking_ids = [r.run_id for r in locking if r.status == "FINISHED"]
     out.tampering = _tampering(locking)

@@ -42,6 +42,9 @@ class Results:
     attempts: list[Attempt] = field(default_factory=list)
     lock_sha: str | None = None
     lock_run_id: str | None = None  # the run that carries the locked content as an artifact
+    # Other locking runs tagged with the same lock, oldest first: a first run killed before it finished logged
+    # the locked copy, which a lab from before issue 17's fix may hold only there.
+    lock_copies: list[str] = field(default_factory=list)
     locked: dict | None = None
     lock_pending: bool = False  # the locking run is still running: its locked copy may not be logged yet
     amendments: list[Amendment] = field(default_factory=list)

@@ -9,9 +9,9 @@ sweep is a rehearsal that launches exactly the configurations the estimate says 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +31,27 @@ from hyp.sweeps.study import (
     sweep_run_name,
 )
 from hyp.sweeps.summary import SweepSummary, sweep_summary
-from hyp.sweeps.worker import WorkerSpec, no_mlflow_telemetry, run_worker
+from hyp.sweeps.worker import WorkerSpec, no_mlflow_telemetry, run_worker, worker_command
 
 WORKER_STOP_S = 60  # how long interrupted workers get to record their trials before being killed
+
+
+RATIO_KEY = "experiment.dataset.synthetic.ratio"
+
+
+def _warn_flat_ratio(lab: Lab, hid: str, hyp, echo: Callable[[str], None]) -> None:
+    """A synthetic ratio searched above what the synthetic file can give trains on the same data there:
+    said before the first trial, since only the dataset digest would show it afterwards (issue 19)."""
+    param = hyp.sweep.space.get(RATIO_KEY)
+    if param is None or param.type == "categorical":
+        return
+    from hyp.experiments.run import prepare
+
+    mix = prepare(lab, hid, values={RATIO_KEY: float(param.high)}).mix
+    if mix.synthetic_requested > mix.synthetic_count:
+        echo(f"warning: {hid}: the synthetic file has {mix.synthetic_count} usable conversations, so every "
+             f"dataset.synthetic.ratio from {mix.achieved_ratio:.2f} to {float(param.high):g} trains on the same "
+             "data: that part of the search space is flat")
 
 
 def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1, storage: str | None = None,
@@ -66,6 +84,7 @@ def run_sweep(lab: Lab, hid: str, *, trials: int | None = None, workers: int = 1
         echo(f"{hid}: study {name!r} already holds {target} trials; pass a larger --trials to add more")
         return sweep_summary(lab, hid, study=name, storage=url)
 
+    _warn_flat_ratio(lab, hid, hyp, echo)
     from hyp.hypotheses.params import experiment_params
     from hyp.results.ledger import result_run
 
@@ -122,10 +141,11 @@ def _run_workers(spec: WorkerSpec, workers: int, echo: Callable[[str], None]) ->
     from dataclasses import replace
 
     # The spec goes in on stdin: it holds the storage URL, password included, and a command line is
-    # readable by every user of the machine (`ps`).
+    # readable by every user of the machine (`ps`). Each worker dies with this process (a `kill -9` of the
+    # sweep): left running, it went on starting trials nobody waited for (worker.die_with).
     processes = []
     for i in range(workers):
-        p = subprocess.Popen([sys.executable, "-m", "hyp.sweeps.worker"], stdin=subprocess.PIPE, text=True)
+        p = subprocess.Popen(worker_command(os.getpid()), stdin=subprocess.PIPE, text=True)
         p.stdin.write(replace(spec, index=i).to_json())
         p.stdin.close()
         processes.append(p)

@@ -380,12 +380,48 @@ def _trial_processes():
     return ctx
 
 
-def main() -> int:
-    """`python -m hyp.sweeps.worker < SPEC_JSON`: one of the processes `hyp sweep --workers N` starts. The
-    spec (with the storage URL and its password) comes on stdin, never on a command line others can read."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_FLAG = "--parent"
+
+
+def worker_command(parent: int) -> list[str]:
+    """How `hyp sweep` (process `parent`) starts a local worker; the spec follows on stdin."""
+    import sys
+
+    return [sys.executable, "-m", "hyp.sweeps.worker", PARENT_FLAG, str(parent)]
+
+
+def die_with(parent: int) -> None:
+    """Linux: SIGKILL for this process the moment `parent` dies (the parent-death signal), as `hyp ui`'s server
+    gets SIGTERM; exit now if it is already gone (it died before the signal was armed).
+
+    SIGKILL, not SIGTERM: a `hyp sweep` killed with -9 must leave its trials as a crash leaves them, RUNNING
+    with a worker that is gone, so that the next `hyp sweep` fails each and retries it with the same values
+    at once (study.fail_dead_trials). A worker that outlived its sweep went on claiming new trials, with
+    nobody left to wait for them; its trial process goes with it (trial_process dies with its forkserver,
+    which ends when the worker does)."""
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return  # not Linux: the sweep's own Ctrl-C and SIGTERM handling still stop its workers
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(errors.INTERRUPTED)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m hyp.sweeps.worker [--parent PID] < SPEC_JSON`: one of the processes `hyp sweep --workers N`
+    starts, which dies with process PID. The spec (with the storage URL and its password) comes on stdin,
+    never on a command line others can read."""
     import signal
     import sys
 
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == PARENT_FLAG and argv[1].isdigit():
+        die_with(int(argv[1]))  # first: a sweep killed while this one starts must not leave it running
     spec = WorkerSpec.from_json(sys.stdin.read())
     no_mlflow_telemetry()
 

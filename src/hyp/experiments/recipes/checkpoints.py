@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hyp.errors import BadInput
+from hyp.files import give_new_file_modes
 
 # The config values a checkpoint must agree on to be resumed; `epochs` may grow.
 RESUMABLE_FIELDS = ("batch_size", "grad_accum", "learning_rate", "lora_r", "lora_alpha", "max_seq_length",
@@ -25,6 +26,7 @@ def save_checkpoint(checkpoints: Path, epoch, model, optimizer, config, digest, 
     staging = checkpoints / f".epoch-{epoch}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(staging)
+    give_new_file_modes(staging)  # safetensors writes the adapter 0600 whatever the umask
     torch.save(
         {
             "epoch": epoch,
@@ -85,6 +87,8 @@ def save_adapter(model, adapter_dir: Path) -> Path:
     staging = adapter_dir.with_name(f".{adapter_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(staging)
+    # safetensors writes the adapter 0600 whatever the umask; MLflow's copy in .hyp/artifacts keeps that mode.
+    give_new_file_modes(staging)
     shutil.rmtree(adapter_dir, ignore_errors=True)
     os.rename(staging, adapter_dir)
     return adapter_dir
