@@ -477,9 +477,14 @@ def test_workers_share_a_study_and_a_killed_workers_trial_is_retried(demo, pg):
          "--workers", "2", "--trials", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True)
     try:
-        wait_for(lambda: any(t.state.name == "RUNNING" and t.intermediate_values
-                             for t in optuna_trials(url, "pair")), sweep_proc)
-        doomed = next(t for t in optuna_trials(url, "pair") if t.state.name == "RUNNING" and t.intermediate_values)
+        seen: list = []  # the running trial the condition saw: asked again, it may have ended in between
+
+        def running_with_values() -> bool:
+            seen[:] = [t for t in optuna_trials(url, "pair") if t.state.name == "RUNNING" and t.intermediate_values]
+            return bool(seen)
+
+        wait_for(running_with_values, sweep_proc)
+        doomed = seen[0]
         worker_pid = int(doomed.user_attrs["hyp.worker"].rsplit(":", 1)[1])
         os.kill(worker_pid, signal.SIGKILL)  # the worker only: its trial process must not outlive it
         out, err = sweep_proc.communicate(timeout=300)

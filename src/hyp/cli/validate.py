@@ -1,3 +1,5 @@
+import sys
+
 import click
 
 
@@ -20,3 +22,19 @@ def command(ctx, hids):
         error("no hypotheses found in hypotheses/")
         return
     out().print(f"[green]ok[/] {len(ids)} hypothes{'is' if len(ids) == 1 else 'es'} valid: {', '.join(ids)}")
+    for warning in _copied_statements(lab, ids):
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _copied_statements(lab, ids: list[str]) -> list[str]:
+    """A statement still word for word its parent's (as `hyp new --from` copies it): valid, but the claim
+    the first results will lock is not this hypothesis's own yet."""
+    found = []
+    for hid in ids:
+        hyp, doc = lab.read(hid)
+        if not hyp.parent or hyp.parent not in lab.ids():
+            continue
+        if " ".join(lab.load(hyp.parent).statement.split()) == " ".join(hyp.statement.split()):
+            found.append(f"{doc.where(('statement',))}: statement: the same as {hyp.parent}'s; rewrite it to say "
+                         f"what {hid} claims before its first results lock it")
+    return found
