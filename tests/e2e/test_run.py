@@ -165,7 +165,8 @@ def _wait_for_training(lab: Path, proc, hid: str, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         ckpt = lab / ".hyp" / "checkpoints" / hid
-        if any(ckpt.rglob("epoch-1")):
+        # Only the newest checkpoint is kept: epoch-1 may be gone by the next look, epoch-N is there until the end.
+        if any(p.name.startswith("epoch-") for p in ckpt.rglob("epoch-*")):
             return
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         time.sleep(0.2)
