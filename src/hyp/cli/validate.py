@@ -29,12 +29,18 @@ def command(ctx, hids):
 def _copied_statements(lab, ids: list[str]) -> list[str]:
     """A statement still word for word its parent's (as `hyp new --from` copies it): valid, but the claim
     the first results will lock is not this hypothesis's own yet."""
+    from hyp.errors import BadInput
+
     found = []
     for hid in ids:
         hyp, doc = lab.read(hid)
         if not hyp.parent or hyp.parent not in lab.ids():
             continue
-        if " ".join(lab.load(hyp.parent).statement.split()) == " ".join(hyp.statement.split()):
+        try:
+            parent = lab.load(hyp.parent)
+        except BadInput:
+            continue  # the parent's own problems are `hyp validate {parent}`'s to report
+        if " ".join(parent.statement.split()) == " ".join(hyp.statement.split()):
             found.append(f"{doc.where(('statement',))}: statement: the same as {hyp.parent}'s; rewrite it to say "
                          f"what {hid} claims before its first results lock it")
     return found
