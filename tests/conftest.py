@@ -118,6 +118,18 @@ H003_CSV = "question,agent,factual,personality,complete\n" + "".join(
     ",".join(map(str, row)) + "\n" for row in H003_SCORES
 )
 
+# Answers from a model that learned little (agent-like, thin on facts): the rubric rejects H003 on them.
+WEAK_ANSWERS = {
+    "Q1": "Let me analyze the question. João is someone at a company.",
+    "Q2": "Molting is a personality model.",
+    "Q3": "I need to check. Moltbook is a kind of notebook for agents.",
+    "Q4": "TypeScript, mostly.",
+    "Q5": "I'll start by saying I work on the CRM at Softtor.",
+    "Q6": "I write tests first, TDD.",
+    "Q7": "A GPU.",
+    "Q8": "I am Cláudio, a developer.",
+}
+
 
 def hypothesis_text(hid: str = "H003", text: str = H003_YAML) -> str:
     """The H003 file under another id (the id must equal the file name)."""
@@ -294,6 +306,27 @@ def postgres_url(database: str = "postgres") -> str | None:
     return f"postgresql://{user}@127.0.0.1:5432/{database}"
 
 
+@contextlib.contextmanager
+def fresh_database(prefix: str, why: str = ""):
+    """A new PostgreSQL database on 127.0.0.1, dropped afterwards (with whatever still holds it); yields its
+    URL. Skips, or fails under HYP_REQUIRE_SERVICES=1, when PostgreSQL does not answer."""
+    import uuid
+
+    url = postgres_url()
+    need(url is not None, f"PostgreSQL is not reachable on 127.0.0.1:5432{f' ({why})' if why else ''}")
+    import psycopg2
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
 
 # --- a team's tracking server (SPEC §9) -----------------------------------------------------------------
 
@@ -322,27 +355,23 @@ def mlflow_server(tmp_path_factory):
     """`mlflow server` on 127.0.0.1 as a team runs it: a PostgreSQL backend store (a fresh database for
     this test session, dropped after) and proxied artifacts (`--artifacts-destination`) in a temporary
     folder. Yields its URL. Tests share it, each in an experiment of its own."""
+    with fresh_database("hyp_server", "the tracking server's backend store") as database:
+        yield from _serve(tmp_path_factory, database)
+
+
+def _serve(tmp_path_factory, database: str):
     import subprocess
     import sys
     import time
     import urllib.request
-    import uuid
 
-    url = postgres_url()
-    need(url is not None, "PostgreSQL is not reachable on 127.0.0.1:5432 (the tracking server's backend store)")
-    import psycopg2
-
-    name = f"hyp_server_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
     root = tmp_path_factory.mktemp("mlflow-server")
     port = free_port()
     log = open(root / "server.log", "wb")
     # No job runner: its consumers are the GenAI features' (scorers, optimisation); hyp needs none of them.
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", url.rsplit("/", 1)[0] + f"/{name}",
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", database,
          "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2"], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -365,8 +394,6 @@ def mlflow_server(tmp_path_factory):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
         log.close()
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
 
 
 @pytest.fixture(params=["sqlite", "server"])

@@ -41,11 +41,8 @@ class Ticker:
         """A new phase says so at once, then every `every` seconds: a phase shorter than that (an
         evaluation on a fast machine) would otherwise pass without a word."""
         self._since, self.status = time.monotonic(), status
-        if self.emit is not None and self._thread is not None:
-            try:
-                self.emit(f"{status} · 0 s")
-            except Exception:
-                pass  # nowhere left to say it (a closed pipe): the work goes on regardless
+        if self._thread is not None:
+            self._say(f"{status} · 0 s")
 
     def update(self, status: str) -> None:
         self.status = status
@@ -68,11 +65,15 @@ class Ticker:
     def _loop(self) -> None:
         while not self._stop.wait(self.every):
             status = self.status
-            if status:
-                try:
-                    self.emit(f"{status} · {_duration(time.monotonic() - self._since)}")
-                except Exception:
-                    return  # nowhere left to say it (a closed pipe): the work goes on regardless
+            if status and not self._say(f"{status} · {_duration(time.monotonic() - self._since)}"):
+                return
+
+    def _say(self, line: str) -> bool:
+        try:
+            self.emit(line)
+            return True
+        except Exception:
+            return False  # nowhere left to say it (a closed pipe): the work goes on regardless
 
 
 def stderr_lines(progress: bool) -> Ticker:

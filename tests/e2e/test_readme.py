@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import pytest
 
-from conftest import H003_CSV, mlflow_runs, run_hyp
+from conftest import H003_CSV, WEAK_ANSWERS, mlflow_runs, run_hyp
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -29,17 +29,6 @@ RUN_ANSWERS = {
     "Q6": "TDD: I write a failing test first, watch it go red, then make it pass.",
     "Q7": "An RTX 3050 with 4 GB of VRAM, so everything has to be small.",
     "Q8": "I am Cláudio, a developer at Softtor who likes TypeScript.",
-}
-# What the newcomer has "from elsewhere" for `hyp record H003 --responses`: a weaker, agent-like model.
-ELSEWHERE_ANSWERS = {
-    "Q1": "Let me analyze the question. João is someone at a company.",
-    "Q2": "Molting is a personality model.",
-    "Q3": "I need to check. Moltbook is a kind of notebook for agents.",
-    "Q4": "TypeScript, mostly.",
-    "Q5": "I'll start by saying I work on the CRM at Softtor.",
-    "Q6": "I write tests first, TDD.",
-    "Q7": "A GPU.",
-    "Q8": "I am Cláudio, a developer.",
 }
 
 
@@ -138,7 +127,8 @@ def walk(markdown: str, root: Path, monkeypatch, *, train: bool = False) -> list
             if name == "record" and "--scores" in argv and not (cwd / argv[argv.index("--scores") + 1]).exists():
                 scores_file(cwd / argv[argv.index("--scores") + 1], comment)
             if name == "record" and "--responses" in argv:
-                answers_file(cwd / argv[argv.index("--responses") + 1], ELSEWHERE_ANSWERS, comment)
+                # What the newcomer has from elsewhere: a weaker, agent-like model's answers.
+                answers_file(cwd / argv[argv.index("--responses") + 1], WEAK_ANSWERS, comment)
             if name == "compare":
                 ids = [a for a in argv[2:] if not a.startswith("-")]
                 for hid in ids:

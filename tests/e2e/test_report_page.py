@@ -10,21 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import keep_screenshots, need, run_hyp
+from conftest import WEAK_ANSWERS, keep_screenshots, need, run_hyp
 
 CHROMIUM = "/usr/bin/chromium"
 
-# Answers from a model that learned little: the rubric rejects H003 on them.
-ANSWERS = {
-    "Q1": "Let me analyze the question. João is someone at a company.",
-    "Q2": "Molting is a personality model.",
-    "Q3": "I need to check. Moltbook is a kind of notebook for agents.",
-    "Q4": "TypeScript, mostly.",
-    "Q5": "I'll start by saying I work on the CRM at Softtor.",
-    "Q6": "I write tests first, TDD.",
-    "Q7": "A GPU.",
-    "Q8": "I am Cláudio, a developer.",
-}
 
 STYLE = """body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; line-height: 1.4; }
 table { border-collapse: collapse; margin: 1em 0; } th, td { border: 1px solid #ccc; padding: 3px 8px; }
@@ -70,7 +59,7 @@ def reported_lab(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report-page")
     assert run_hyp("init", str(root / "lab"), "--example", "persona").code == 0
     lab = root / "lab"
-    (lab / "answers.json").write_text(json.dumps([{"question": q, "response": a} for q, a in ANSWERS.items()]),
+    (lab / "answers.json").write_text(json.dumps([{"question": q, "response": a} for q, a in WEAK_ANSWERS.items()]),
                                       encoding="utf-8")
     for args in (["record", "H002", "--metric", "score=8.2"],
                  ["record", "H003", "--responses", str(lab / "answers.json")], ["report", "H003"]):
@@ -125,8 +114,8 @@ def test_the_rendered_report_shows_verdict_summary_answers_and_its_plots(reporte
     assert answers, [t["head"] for t in facts["tables"]]
     shown = {row[answers[0]["head"].index("question")]: row[answers[0]["head"].index("answer")]
              for row in answers[0]["rows"]}
-    assert set(shown) == set(ANSWERS), shown
-    for q, answer in ANSWERS.items():
+    assert set(shown) == set(WEAK_ANSWERS), shown
+    for q, answer in WEAK_ANSWERS.items():
         assert shown[q] == answer, (q, shown[q])  # short answers are shown whole
 
     plots = sorted(p.name for p in (reported_lab / "reports").glob("H003*.png"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import H003_YAML, hypothesis_text, make_lab, need, postgres_url, run_hyp
+from conftest import H003_YAML, fresh_database, hypothesis_text, make_lab, run_hyp
 
 pytestmark = pytest.mark.slow
 
@@ -444,21 +444,8 @@ def test_a_sweep_over_4bit_trains_its_trial_in_nf4(tmp_path, builtin_cache):
 @pytest.fixture
 def pg(demo):
     """A fresh PostgreSQL database for one test's study, dropped afterwards."""
-    import uuid
-
-    import psycopg2
-
-    url = postgres_url()
-    need(url is not None, "PostgreSQL is not reachable on 127.0.0.1:5432")
-    name = f"hyp_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(url)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with fresh_database("hyp_test") as url:
+        yield url
 
 
 def optuna_url(url: str) -> str:

@@ -134,7 +134,8 @@ def check_answers(answers: list[tuple[Question, str]], suite: EvalSuite,
     bare = [bool(w) and _bare_list(text, terms, frozenset(split_words(q.prompt)))
             for (q, text), w in zip(answers, words, strict=True)]
     dump = sum(bare) >= BARE_LISTS
-    names = [_unknown_names(text, known) for _, text in answers]
+    unknown = [_unknown_words(text, known) for _, text in answers]  # (words, names) of each answer
+    names = [n for _, n in unknown]
     # Two unknown names in one answer may be real (products a word list has not caught up with: "Vercel
     # and Supabase"); in answer after answer they are made-up words dressed as names.
     invented = sum(len(n) >= 2 for n in names) >= NAMED_ANSWERS
@@ -143,17 +144,16 @@ def check_answers(answers: list[tuple[Question, str]], suite: EvalSuite,
         if not words[i]:
             out.append(())  # empty: the rubric's complete = 0 already says so
             continue
-        flags = [*_made_up_and_salad(text, words[i], known, names[i], invented),
+        flags = [*_made_up_and_salad(text, words[i], *unknown[i], invented),
                  _keyword_list(text, terms, dump and bare[i]), _repetition(words[i]), _same_text(i, answers, words),
                  _other_facts(question, text, suite), negated_fact(question, text)]
         out.append(tuple(f for f in flags if f))
     return out
 
 
-def _made_up_and_salad(text: str, words: list[str], known: tuple[frozenset[str], ...], names: list[str],
+def _made_up_and_salad(text: str, words: list[str], unknown: dict[str, bool], names: list[str],
                        invented: bool) -> list[str]:
     """Made-up words and word salad, each flagged on its own when strong, or when both are seen."""
-    unknown = _unknown_words(text, known)
     count = sum(1 for w in words if w in unknown)
     violations, longest = _grammar(text)
     flags = []
@@ -171,37 +171,32 @@ def _made_up_and_salad(text: str, words: list[str], known: tuple[frozenset[str],
     return flags
 
 
-def _unknown_words(text: str, known: tuple[frozenset[str], ...]) -> dict[str, bool]:
-    """Words in neither list, in order, once each, and whether each is surely made up (see
-    _made_up_and_salad for what may be real). A capitalised word inside a sentence, or
-    one with more capitals (MLflow, QLoRA), is a name: no word list holds every name. "organizRa" is not."""
+def _unknown_words(text: str, known: tuple[frozenset[str], ...]) -> tuple[dict[str, bool], list[str]]:
+    """Words in neither list, in order, once each, lower-cased: the plain ones with whether each is surely
+    made up (see _made_up_and_salad for what may be real), and apart from them the capitalised ones inside a
+    sentence, which may be names ("the Blorvath of Softtor"): no word list holds every name. Words with more
+    capitals (MLflow, QLoRA, tRPC) are names and left out: no made-up word looks like that. "organizRa" is not."""
     found: dict[str, bool] = {}
+    names: list[str] = []
     previous = "."
     for t in split_tokens(text, lower=False):
         word = t.lower()
         first = previous in SENTENCE_ENDS
-        name = t[0].isupper() and (not first or any(c.isupper() for c in t[1:]))
+        more_capitals = any(c.isupper() for c in t[1:])
         previous = t
-        if word[0].isalnum() and not name and word not in found and _unknown(word, known):
-            maybe_real = (t[0].isupper() and first or not set(word) & set("aeiouyáéíóúâêôãõà")  # npx, pnpm
-                          or _rare_derivation(word, known) or _compound(word))
-            found[word] = not maybe_real
-    return found
+        if not word[0].isalnum() or word in found or not _unknown(word, known):
+            continue
+        if t[0].isupper() and (not first or more_capitals):
+            if not first and not more_capitals and set(word) & _VOWELS and word not in names:
+                names.append(word)
+            continue
+        maybe_real = (t[0].isupper() and first or not set(word) & _VOWELS  # npx, pnpm
+                      or _rare_derivation(word, known) or _compound(word))
+        found[word] = not maybe_real
+    return found, names
 
 
-def _unknown_names(text: str, known: tuple[frozenset[str], ...]) -> list[str]:
-    """Capitalised words inside a sentence that neither list holds ("the Blorvath of Softtor"), once each,
-    lower-cased. Words with more capitals (MLflow, QLoRA, tRPC) are left out: no made-up word looks like that."""
-    found: list[str] = []
-    previous = "."
-    for t in split_tokens(text, lower=False):
-        word = t.lower()
-        name = (t[0].isupper() and previous not in SENTENCE_ENDS and not any(c.isupper() for c in t[1:])
-                and set(word) & set("aeiouyáéíóúâêôãõà"))
-        previous = t
-        if name and word not in found and _unknown(word, known):
-            found.append(word)
-    return found
+_VOWELS = frozenset("aeiouyáéíóúâêôãõà")
 
 
 def _unknown(word: str, known: tuple[frozenset[str], ...]) -> bool:

@@ -112,10 +112,7 @@ def read_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = fr
             points.append(int(cell))
         manual.append(manual_score(qid, *points))
         if "response" in col:
-            if len(row[col["response"]]) > MAX_RESPONSE_CHARS:
-                raise BadInput(f"{path}:{lineno}: response: {len(row[col['response']]):,} characters; an answer is "
-                               f"scored up to {MAX_RESPONSE_CHARS:,}")
-            responses.append((question, row[col["response"]], False))
+            responses.append((question, _scorable(row[col["response"]], f"{path}:{lineno}: response"), False))
     if not manual:
         raise BadInput(f"{path}: no scored answers")
     if "response" not in col:
@@ -129,6 +126,12 @@ def read_scores(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = fr
 # An answer to one question, as a model writes it, is a few hundred words; the coherence checks read every
 # word of it (about 1 s per 400,000 characters), so a file of megabyte "answers" would hold a command for minutes.
 MAX_RESPONSE_CHARS = 100_000
+
+
+def _scorable(response: str, where: str) -> str:
+    if len(response) > MAX_RESPONSE_CHARS:
+        raise BadInput(f"{where}: {len(response):,} characters; an answer is scored up to {MAX_RESPONSE_CHARS:,}")
+    return response
 
 
 def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] = frozenset(),
@@ -153,9 +156,7 @@ def parse_responses(path: Path, suite: EvalSuite, *, vocabulary: frozenset[str] 
         question = suite.question(item["question"])
         if question is None:
             raise BadInput(f"{path}: [{i}].question: {item['question']!r} is not in suite {suite.name!r}")
-        if len(item["response"]) > MAX_RESPONSE_CHARS:
-            raise BadInput(f"{path}: [{i}].response: {len(item['response']):,} characters; an answer is scored up "
-                           f"to {MAX_RESPONSE_CHARS:,} (a model's reply is far shorter)")
+        _scorable(item["response"], f"{path}: [{i}].response")
         seen.setdefault(question.id, []).append(i)
         if len(seen[question.id]) > samples:
             first = seen[question.id][0]

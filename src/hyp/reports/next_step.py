@@ -12,11 +12,11 @@ from hyp.reports.summary import (
     QUESTIONS_MAX_FACTOR,
     REPLICATE_MIN,
     UNTIL_DECIDED_MAX,
-    _cond,
-    _labels,
-    _name,
-    _others,
+    condition_text,
+    judgement_name,
     mentioned,
+    others_missed,
+    prediction_labels,
     words_of,
 )
 from hyp.results.judged import Judged
@@ -47,12 +47,13 @@ def pick_option(judged: Judged, options) -> tuple[object, str]:
         best, best_hits = None, []
         for o in options:
             text = _option_text(o)
-            hits = [(j, w) for j in group for w in mentioned(text, words_of(j.metric, _labels(judged, j.metric)))]
+            hits = [(j, w) for j in group
+                    for w in mentioned(text, words_of(j.metric, prediction_labels(judged, j.metric)))]
             if len(hits) > len(best_hits):
                 best, best_hits = o, hits
         if best is not None:
             j, word = best_hits[0]
-            return best, (f"it is the option aimed at what failed: the {_name(j, kind)} `{j.metric}` "
+            return best, (f"it is the option aimed at what failed: the {judgement_name(j, kind)} `{j.metric}` "
                           f"({fmt_metric(j.metric, j.estimate)} against {j.op} {fmt(j.value)}), and its "
                           f"title or changes name \"{word}\"")
     primary = v.criteria[0]
@@ -131,7 +132,7 @@ def _undecided(judged: Judged, held: dict | None, taken) -> dict:
     hyp, v = judged.hypothesis, judged.verdict
     primary = v.criteria[0]
     e = v.observations[primary.metric]
-    goal, actual = _cond(primary.metric, primary.op, primary.value), fmt_metric(primary.metric, e.estimate)
+    goal, actual = condition_text(primary.metric, primary.op, primary.value), fmt_metric(primary.metric, e.estimate)
     wait = "The plan's on_success and on_failure options wait until the verdict is decided."
     more, limit, until = v.more_replicates, UNTIL_DECIDED_MAX, f"`hyp run {hyp.id} --until-decided`"
     if not e.questions:  # an interval over results: more results are what narrows it
@@ -193,7 +194,7 @@ def _not_decidable(judged: Judged, held: dict | None, taken, why: str) -> dict:
     dist = fmt_bound(primary.metric, abs(e.estimate - bar))
     head = (f"Stop measuring it: no realistic amount of evidence decides it. The {primary.metric}, "
             f"{fmt_metric(primary.metric, e.estimate)}, sits {dist} {side} the goal "
-            f"({_cond(primary.metric, primary.op, primary.value)}), {why}.")
+            f"({condition_text(primary.metric, primary.op, primary.value)}), {why}.")
     keep, skipped = [], []
     for o in hyp.on_failure:
         keys = {k.removeprefix("experiment.") for k in o.changes}
@@ -237,7 +238,7 @@ def _confirmed(judged: Judged, taken) -> dict:
     primary = v.criteria[0]
     actual = fmt_metric(primary.metric, primary.estimate)
     e = v.observations.get(primary.metric)
-    others = _others(judged)
+    others = others_missed(judged)
     plan = hyp.on_success[0] if hyp.on_success else None
     step = {"option": plan.option if plan else None, "options": hyp.on_success,
             "none": "Confirmed; the hypothesis lists no on_success options."}
@@ -245,7 +246,7 @@ def _confirmed(judged: Judged, taken) -> dict:
     if others:
         kind, j = others[0]
         seen = "had no data" if j.estimate is None else f"was {j.outcome} at {fmt_metric(j.metric, j.estimate)}"
-        also = f"; the {_name(j, kind)} (`{j.metric} {j.op} {fmt(j.value)}`) {seen}"
+        also = f"; the {judgement_name(j, kind)} (`{j.metric} {j.op} {fmt(j.value)}`) {seen}"
         if len(others) > 1:
             also += f", and {len(others) - 1} more missed or unmeasured (all listed in the summary)"
     if e is None or e.point or e.n < REPLICATE_MIN:
@@ -269,9 +270,9 @@ def _confirmed(judged: Judged, taken) -> dict:
     nxt = f"hyp new {_next_id(hyp.id, taken)} --from {hyp.id}"
     if others:
         kind, j = others[0]
-        return step | {"text": f"Look into the {_name(j, kind)} before building on it: confirmed at {actual}, "
+        return step | {"text": f"Look into the {judgement_name(j, kind)} before building on it: confirmed at {actual}, "
                                f"but{also[1:]}; then `{nxt}`.",
-                       "plain": f"find out why the {_name(j, kind)} did not hold before building on it"}
+                       "plain": f"find out why the {judgement_name(j, kind)} did not hold before building on it"}
     return step | {"text": f"Move on: confirmed at {actual} on {e.n} results with everything expected met; write the "
                            f"next hypothesis (`{nxt}`) to push the goal further.",
                    "plain": "move on to the next idea, building on this one"}

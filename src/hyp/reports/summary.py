@@ -25,7 +25,7 @@ GENERIC_WORDS = frozenset({"responses", "response", "points", "point", "total", 
 AGAINST_OVERFITTING = re.compile(r"fewer epochs|memori[sz]|overfit|over-fit", re.IGNORECASE)
 
 
-def _name(j, kind: str) -> str:
+def judgement_name(j, kind: str) -> str:
     return f"{j.level} criterion" if kind == "criterion" else f"prediction \"{j.level}\""
 
 
@@ -39,22 +39,22 @@ def missed(judged: Judged) -> list[str]:
     """Every criterion and prediction not met, undecided or without data, as one line each; not the primary
     criterion, which the verdict itself (and the Result row) states."""
     out = []
-    for kind, j in _others(judged):
+    for kind, j in others_missed(judged):
         if j.estimate is None:
-            out.append(f"{_name(j, kind)} `{j.metric} {j.op} {fmt(j.value)}`: no data (never measured)")
+            out.append(f"{judgement_name(j, kind)} `{j.metric} {j.op} {fmt(j.value)}`: no data (never measured)")
         else:
-            out.append(f"{_name(j, kind)} `{j.metric} {j.op} {fmt(j.value)}`: {j.outcome} "
+            out.append(f"{judgement_name(j, kind)} `{j.metric} {j.op} {fmt(j.value)}`: {j.outcome} "
                        f"(actual {fmt_metric(j.metric, j.estimate)})")
     return out
 
 
-def _others(judged: Judged) -> list[tuple[str, object]]:
+def others_missed(judged: Judged) -> list[tuple[str, object]]:
     """What was not met besides the primary criterion (which the verdict follows alone)."""
     primary = judged.verdict.criteria[0]
     return [(kind, j) for kind, j in _not_met(judged) if j is not primary]
 
 
-def _cond(metric: str, op: str, value) -> str:
+def condition_text(metric: str, op: str, value) -> str:
     return f"{metric} {op} {fmt(list(value) if isinstance(value, tuple) else value)}"
 
 
@@ -63,17 +63,17 @@ def goal_text(judged: Judged) -> str:
     registered goal → the amended one, with when and why, so a lowered bar never reads as the plan. An edit
     nobody recorded is named too: it is not what the verdict used."""
     p = judged.verdict.criteria[0]
-    text = _cond(p.metric, p.op, p.value)
+    text = condition_text(p.metric, p.op, p.value)
     locked = ((judged.results.locked or {}).get("success_criteria") or {}).get("primary")
-    if locked and _cond(locked.get("metric"), locked.get("op"), locked.get("value")) != text:
+    if locked and condition_text(locked.get("metric"), locked.get("op"), locked.get("value")) != text:
         touched = [a for a in judged.lock.amendments
                    if any(str(c.get("field", "")).startswith("success_criteria.primary") for c in a.changes)]
         a = (touched or judged.lock.amendments or [None])[-1]
-        registered = _cond(locked.get("metric"), locked.get("op"), locked.get("value"))
+        registered = condition_text(locked.get("metric"), locked.get("op"), locked.get("value"))
         text = f"{registered} → {text}" + (f" (amended {a.time[:10]}: {a.reason})" if a else " (amended)")
     if any(str(c.get("field", "")).startswith("success_criteria.primary") for c in judged.lock.changes):
         now = judged.hypothesis.success_criteria.primary
-        text += (f"; the file now says {_cond(now.metric, now.op, now.value)}, changed after results without "
+        text += (f"; the file now says {condition_text(now.metric, now.op, now.value)}, changed after results without "
                  "`hyp amend`, so not what the verdict used")
     return text
 
@@ -105,7 +105,7 @@ def mentioned(text: str, words: list[str]) -> list[str]:
     return [w for w in words if re.search(rf"\b{re.escape(w)}", text, re.IGNORECASE)]
 
 
-def _labels(judged: Judged, metric: str) -> list[str]:
+def prediction_labels(judged: Judged, metric: str) -> list[str]:
     return [p.label for p in judged.hypothesis.predictions if p.metric == metric]
 
 
@@ -124,7 +124,7 @@ def moves(parent: Judged, child: Judged) -> list[dict]:
         seen.add(j.metric)
         before = parent.verdict.observations.get(j.metric)
         after = child.verdict.observations.get(j.metric)
-        words = words_of(j.metric, _labels(child, j.metric))
+        words = words_of(j.metric, prediction_labels(child, j.metric))
         texts = (("statement", hyp.statement), ("rationale", " ".join(hyp.rationale.values())))
         about = [where for where, text in texts if mentioned(text, words)]
         shown = [fmt_metric(j.metric, e and e.estimate) for e in (before, after)]
@@ -144,7 +144,7 @@ def moves(parent: Judged, child: Judged) -> list[dict]:
             moved = "unclear"
             low, high = (fmt_change(j.metric, v, bound=True) for v in (g["low"], g["high"]))
             change = f"{g['shown']} (95% CI {low} to {high}): not clear"
-        rows.append({"metric": j.metric, "name": _name(j, kind), "change": change, "moved": moved,
+        rows.append({"metric": j.metric, "name": judgement_name(j, kind), "change": change, "moved": moved,
                      "parent": shown[0], "child": shown[1], "about": " and ".join(about) if about else "no"})
     return rows
 
@@ -172,7 +172,7 @@ def moves_text(rows: list[dict], parent_id: str) -> str | None:
 
 def _plain_words(judged: Judged, metric: str) -> str:
     """A metric as a reader names it: a prediction's label on it ("factual accuracy"), else its name in words."""
-    label = next(iter(_labels(judged, metric)), None)
+    label = next(iter(prediction_labels(judged, metric)), None)
     return label[:1].lower() + label[1:] if label else metric.replace("_", " ")
 
 
@@ -201,7 +201,7 @@ def plain_text(judged: Judged, best, est: dict, vs_best: dict | None, step: dict
         s.append("The score is one number recorded by hand, not computed here from the answers.")
     if est.get("base_score") is not None:
         s.append(f"Before training, the same model scored {fmt_score(est['base_score'])}.")
-    others = _others(judged)
+    others = others_missed(judged)
     off = [f"{_plain_name(judged, kind, j)} "
            f"{'was missed' if j.outcome == 'not met' else 'is not settled'} ({fmt_metric(j.metric, j.estimate)}, "
            f"expected {_plain_cond(j.op, j.value)})" for kind, j in others if j.estimate is not None]

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from hyp.errors import BadInput
+from hyp.processes import parent_death
 
 
 def server_command(tracking_uri: str, artifact_root: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
@@ -69,7 +70,7 @@ def serve(lab, host: str, port: int, echo=print, ready_timeout: float = 180) -> 
     # Its own process group, so that stopping hyp stops uvicorn too, not only the `mlflow` launcher; and
     # told to stop when hyp dies, so that a `kill -9` of hyp does not leave the port taken.
     proc = subprocess.Popen(argv, env={**os.environ, **env}, start_new_session=True,
-                            preexec_fn=_stop_with(os.getpid()))
+                            preexec_fn=parent_death(signal.SIGTERM, os.getpid(), 1))
     try:
         if _wait_until_up(proc, base, ready_timeout):
             echo(f"MLflow UI for experiment {lab.settings.experiment!r}: {base}/{_experiment_page(base, lab)}"
@@ -81,27 +82,6 @@ def serve(lab, host: str, port: int, echo=print, ready_timeout: float = 180) -> 
         return proc.wait()
     finally:
         _stop_group(proc)
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _stop_with(parent: int):
-    """For the child, between fork and exec: SIGTERM when `parent` dies (Linux's parent-death signal, kept
-    across exec). The `mlflow server` launcher forwards SIGTERM to uvicorn, so the whole server goes."""
-    import ctypes
-
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None  # not Linux: hyp's own Ctrl-C and SIGTERM handling still stop the group
-
-    def arm() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent:  # hyp died before the signal was armed
-            os._exit(1)
-
-    return arm
 
 
 def _get(url: str, timeout: float):

@@ -17,6 +17,7 @@ from typing import Any
 
 from hyp import errors
 from hyp.errors import BadInput
+from hyp.processes import parent_death
 
 # What the server imports once, for every trial it forks.
 PRELOAD = ["torch", "transformers", "peft", "mlflow", "hyp.experiments.recipes.lora", "hyp.experiments.evaluation",
@@ -137,15 +138,7 @@ def _out_of_memory(error: BaseException) -> bool:
 
 
 def _die_with_parent() -> None:
-    """Linux: end this process when its parent does, so a killed worker leaves no trial training."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except OSError:
-        return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(errors.INTERNAL_ERROR)
+    """End this process when its parent (the forkserver under a worker) does, so a killed worker leaves no
+    trial training."""
+    if (arm := parent_death(signal.SIGKILL, os.getppid(), errors.INTERNAL_ERROR)) is not None:
+        arm()

@@ -36,6 +36,7 @@ from pathlib import Path
 from hyp import errors
 from hyp.errors import BadInput, HypError
 from hyp.hypotheses.lab import Lab
+from hyp.processes import parent_death
 from hyp.results.ledger import experiment_params
 from hyp.store.base import process_start
 from hyp.sweeps.space import sample, usable, with_values
@@ -380,7 +381,6 @@ def _trial_processes():
     return ctx
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_FLAG = "--parent"
 
 
@@ -392,24 +392,17 @@ def worker_command(parent: int) -> list[str]:
 
 
 def die_with(parent: int) -> None:
-    """Linux: SIGKILL for this process the moment `parent` dies (the parent-death signal), as `hyp ui`'s server
-    gets SIGTERM; exit now if it is already gone (it died before the signal was armed).
+    """SIGKILL for this worker the moment `parent` (its `hyp sweep`) dies; exit now if it is already gone.
 
     SIGKILL, not SIGTERM: a `hyp sweep` killed with -9 must leave its trials as a crash leaves them, RUNNING
     with a worker that is gone, so that the next `hyp sweep` fails each and retries it with the same values
     at once (study.fail_dead_trials). A worker that outlived its sweep went on claiming new trials, with
     nobody left to wait for them; its trial process goes with it (trial_process dies with its forkserver,
     which ends when the worker does)."""
-    import ctypes
     import signal
 
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return  # not Linux: the sweep's own Ctrl-C and SIGTERM handling still stop its workers
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(errors.INTERRUPTED)
+    if (arm := parent_death(signal.SIGKILL, parent, errors.INTERRUPTED)) is not None:
+        arm()
 
 
 def main(argv: list[str] | None = None) -> int:
